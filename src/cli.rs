@@ -1,0 +1,253 @@
+//! The `siprems` command line: one binary for the server and the operator's tools.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::app::{self, Application};
+use crate::config::Config;
+use crate::domain::auth::{self, Role};
+use crate::domain::progress::Progress;
+use crate::domain::{demo, history_import, settings};
+use crate::observability;
+use crate::storage::Db;
+
+#[derive(Debug, Parser)]
+#[command(name = "siprems", version, about = "SIPREMS retail back office")]
+pub struct Cli {
+    #[command(flatten)]
+    config: Config,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the HTTP API (the default when no command is given).
+    Serve,
+    /// Create or upgrade the database schema, then exit.
+    Migrate,
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Load past sales from a CSV file: header `date,sku,quantity[,unit_price][,is_promo]`.
+    Import {
+        file: PathBuf,
+        /// Create products for unknown SKUs instead of refusing the file.
+        #[arg(long)]
+        create_products: bool,
+    },
+    /// Load generated data.
+    Seed {
+        /// The demo shop: a few dozen products and two years of sales.
+        #[arg(long, required = true)]
+        demo: bool,
+        /// Random seed; the same seed always gives the same shop.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Days of history to generate, ending yesterday.
+        #[arg(long, default_value_t = 730)]
+        days: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create an account (for example the first admin of a PostgreSQL installation).
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "Administrator")]
+        full_name: String,
+        /// Password; generated and printed when omitted.
+        #[arg(long, env = "SIPREMS_NEW_USER_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+        #[arg(long, value_enum, default_value = "admin")]
+        role: CliRole,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum CliRole {
+    Admin,
+    Cashier,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    observability::init_logging(cli.config.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = cli.config;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let app = Application::build(config).await?;
+            app.run_until(app::shutdown_signal()).await
+        }
+        Command::Migrate => {
+            let db = open(&config).await?;
+            println!("database is up to date ({})", db.backend().name());
+            Ok(())
+        }
+        Command::User(UserCommand::Create {
+            email,
+            full_name,
+            password,
+            role,
+        }) => {
+            let db = open(&config).await?;
+            let generated = password.is_none().then(auth::generate_password);
+            let password = password.or_else(|| generated.clone()).unwrap_or_default();
+            let role = match role {
+                CliRole::Admin => Role::Admin,
+                CliRole::Cashier => Role::Cashier,
+            };
+            let user = auth::create_user(&db, &email, &full_name, &password, role).await?;
+            println!(
+                "created {} ({}) with id {}",
+                user.email,
+                role.as_str(),
+                user.user_id
+            );
+            if let Some(password) = generated {
+                println!("password: {password}");
+            }
+            Ok(())
+        }
+        Command::Import {
+            file,
+            create_products,
+        } => {
+            let db = open(&config).await?;
+            let options = history_import::ImportOptions { create_products };
+            let progress = TerminalProgress::new();
+            let summary = history_import::import_file(&db, &file, &options, &progress)
+                .await
+                .with_context(|| format!("importing {}", file.display()))?;
+            println!("{summary}");
+            Ok(())
+        }
+        Command::Seed {
+            demo: _,
+            seed,
+            days,
+        } => {
+            let db = open(&config).await?;
+            let options = demo::DemoOptions { seed, days };
+            let progress = TerminalProgress::new();
+            let summary = demo::seed_with_progress(&db, &options, &progress).await?;
+            println!("{summary}");
+            Ok(())
+        }
+    }
+}
+
+/// Connects and migrates: every command works on an up-to-date schema.
+async fn open(config: &Config) -> anyhow::Result<Db> {
+    let db = Db::connect(&config.database_url, config.db_max_connections)
+        .await
+        .context("connecting to the database")?;
+    db.migrate().await.context("migrating the database")?;
+    settings::initialize(&db, config.timezone).await?;
+    Ok(db)
+}
+
+/// A progress bar on a terminal; plain progress lines (at most one every 2 s) otherwise.
+struct TerminalProgress {
+    bar: Option<ProgressBar>,
+    plain: Mutex<PlainProgress>,
+}
+
+struct PlainProgress {
+    stage: String,
+    total: u64,
+    done: u64,
+    last_line: Instant,
+}
+
+impl TerminalProgress {
+    fn new() -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new(0);
+            bar.set_style(
+                ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} ({eta})")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            );
+            bar
+        });
+        TerminalProgress {
+            bar,
+            plain: Mutex::new(PlainProgress {
+                stage: String::new(),
+                total: 0,
+                done: 0,
+                last_line: Instant::now(),
+            }),
+        }
+    }
+}
+
+impl Progress for TerminalProgress {
+    fn start(&self, stage: &str, total: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(stage.to_owned());
+            bar.set_length(total);
+            bar.set_position(0);
+            return;
+        }
+        let mut plain = self.plain.lock().unwrap_or_else(|e| e.into_inner());
+        *plain = PlainProgress {
+            stage: stage.to_owned(),
+            total,
+            done: 0,
+            last_line: Instant::now(),
+        };
+        eprintln!("{stage}: 0/{total}");
+    }
+
+    fn advance(&self, units: u64) {
+        if let Some(bar) = &self.bar {
+            bar.inc(units);
+            return;
+        }
+        let mut plain = self.plain.lock().unwrap_or_else(|e| e.into_inner());
+        plain.done += units;
+        if plain.last_line.elapsed() >= Duration::from_secs(2) || plain.done == plain.total {
+            plain.last_line = Instant::now();
+            eprintln!("{}: {}/{}", plain.stage, plain.done, plain.total);
+        }
+    }
+
+    fn finish(&self, message: &str) {
+        match &self.bar {
+            Some(bar) => bar.finish_with_message(message.to_owned()),
+            None => eprintln!("{message}"),
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! The one configuration struct. Every setting comes from a command-line flag or its
+//! environment variable (`siprems serve --help` lists them all with their defaults).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use chrono_tz::Tz;
+use clap::Args;
+
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Address the HTTP API listens on.
+    #[arg(
+        long,
+        global = true,
+        env = "SIPREMS_BIND",
+        default_value = "127.0.0.1:8080"
+    )]
+    pub bind: SocketAddr,
+
+    /// `sqlite://FILE` (or a bare file path) for the embedded mode, `postgres://...` for
+    /// PostgreSQL.
+    #[arg(
+        long,
+        global = true,
+        env = "DATABASE_URL",
+        default_value = "sqlite://siprems.db"
+    )]
+    pub database_url: String,
+
+    /// Maximum connections in the database pool.
+    #[arg(
+        long,
+        global = true,
+        env = "SIPREMS_DB_MAX_CONNECTIONS",
+        default_value_t = 16
+    )]
+    pub db_max_connections: u32,
+
+    /// Secret for signing tokens. Required with PostgreSQL; the embedded mode generates one
+    /// and keeps it in the database.
+    #[arg(long, global = true, env = "JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// Email of the admin created on an empty database.
+    #[arg(
+        long,
+        global = true,
+        env = "SIPREMS_ADMIN_EMAIL",
+        default_value = "admin@siprems.local"
+    )]
+    pub admin_email: String,
+
+    /// Password of that admin; without it a password is generated and printed once.
+    #[arg(
+        long,
+        global = true,
+        env = "SIPREMS_ADMIN_PASSWORD",
+        hide_env_values = true
+    )]
+    pub admin_password: Option<String>,
+
+    /// Load the demo shop into an empty database (1) or start empty (0).
+    #[arg(long, global = true, env = "SIPREMS_DEMO", default_value = "1", value_parser = parse_flag)]
+    pub demo: bool,
+
+    /// The store's timezone for a new database; it decides what "a day" is in reports.
+    #[arg(
+        long,
+        global = true,
+        env = "SIPREMS_TIMEZONE",
+        default_value = "Asia/Jakarta"
+    )]
+    pub timezone: Tz,
+
+    /// Lifetime of access tokens, in seconds.
+    #[arg(
+        long,
+        global = true,
+        env = "SIPREMS_ACCESS_TOKEN_TTL",
+        default_value_t = 900
+    )]
+    pub access_token_ttl_secs: u64,
+
+    /// Lifetime of refresh tokens, in seconds.
+    #[arg(long, global = true, env = "SIPREMS_REFRESH_TOKEN_TTL", default_value_t = 30 * 24 * 3600)]
+    pub refresh_token_ttl_secs: u64,
+
+    /// Largest accepted request body, in bytes.
+    #[arg(long, global = true, env = "SIPREMS_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Time limit for one request, in seconds.
+    #[arg(
+        long,
+        global = true,
+        env = "SIPREMS_REQUEST_TIMEOUT",
+        default_value_t = 30
+    )]
+    pub request_timeout_secs: u64,
+
+    /// Log format: `pretty` for people, `json` for log collectors.
+    #[arg(
+        long,
+        global = true,
+        env = "SIPREMS_LOG_FORMAT",
+        default_value = "pretty"
+    )]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+fn parse_flag(value: &str) -> Result<bool, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        other => Err(format!("expected 1 or 0, got {other:?}")),
+    }
+}
+
+impl Config {
+    pub fn access_token_ttl(&self) -> Duration {
+        Duration::from_secs(self.access_token_ttl_secs)
+    }
+
+    pub fn refresh_token_ttl(&self) -> Duration {
+        Duration::from_secs(self.refresh_token_ttl_secs)
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs)
+    }
+
+    /// A configuration with every default, as tests and tools start from.
+    pub fn defaults() -> Self {
+        #[derive(clap::Parser)]
+        struct Wrapper {
+            #[command(flatten)]
+            config: Config,
+        }
+        <Wrapper as clap::Parser>::parse_from(["siprems"]).config
+    }
+}

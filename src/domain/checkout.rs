@@ -1,0 +1,545 @@
+//! Point-of-sale checkout and the sales it records.
+//!
+//! A checkout is one database transaction: every line's stock is taken with a conditional
+//! update (never below zero, so racing cashiers cannot oversell), the sale, its lines and
+//! the ledger entries are written, and with an `Idempotency-Key` the response is stored
+//! in the same transaction so a retry replays it instead of selling twice.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::{IntoParams, ToSchema};
+
+use super::auth::{Principal, Role};
+use super::calendar::{DateOrInstant, StoreCalendar, format_date, parse_date_or_instant};
+use super::money::Money;
+use super::products::{Page, check_sku};
+use super::{DomainError, DomainResult, Shortage, millis_to_rfc3339, page_bounds, settings};
+use crate::storage::{Db, StorageError, idempotency, ledger, products, sales};
+
+const MAX_LINES: usize = 200;
+const MAX_QUANTITY: i64 = 100_000;
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CartLine {
+    pub product_sku: String,
+    pub quantity: i64,
+    #[serde(default)]
+    pub is_promo: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckoutRequest {
+    pub items: Vec<CartLine>,
+    /// Cash handed over; absent means exact payment.
+    pub paid_amount: Option<Money>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SaleLineView {
+    pub product_sku: String,
+    pub product_name: String,
+    pub quantity: i64,
+    pub unit_price: Money,
+    pub line_total: Money,
+    pub is_promo: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SaleView {
+    pub transaction_id: i64,
+    pub created_at: String,
+    pub business_date: String,
+    pub items: Vec<SaleLineView>,
+    pub total: Money,
+    pub paid_amount: Money,
+    pub change: Money,
+    pub cashier_id: Option<i64>,
+    pub cashier: Option<String>,
+    /// `pos` for checkouts, `import` or `demo` for loaded history.
+    pub source: String,
+}
+
+/// What a checkout produced, and whether it is the replay of an earlier request.
+pub struct CheckoutOutcome {
+    pub sale: SaleView,
+    pub replayed: bool,
+}
+
+struct Line {
+    sku: String,
+    quantity: i64,
+    is_promo: bool,
+}
+
+fn validate(request: &CheckoutRequest) -> DomainResult<Vec<Line>> {
+    if request.items.is_empty() {
+        return Err(DomainError::validation(
+            "items must contain at least one line",
+        ));
+    }
+    if request.items.len() > MAX_LINES {
+        return Err(DomainError::validation(format!(
+            "a sale has at most {MAX_LINES} lines"
+        )));
+    }
+    if request.paid_amount.is_some_and(Money::is_negative) {
+        return Err(DomainError::validation("paid_amount must not be negative"));
+    }
+    // Lines for the same product and promo flag are one line on the receipt.
+    let mut merged: BTreeMap<(String, bool), i64> = BTreeMap::new();
+    for (index, line) in request.items.iter().enumerate() {
+        let sku = check_sku(&line.product_sku)
+            .map_err(|e| DomainError::validation(format!("items[{index}]: {e}")))?;
+        if !(1..=MAX_QUANTITY).contains(&line.quantity) {
+            return Err(DomainError::validation(format!(
+                "items[{index}]: quantity must be between 1 and {MAX_QUANTITY}"
+            )));
+        }
+        let quantity = merged.entry((sku, line.is_promo)).or_default();
+        *quantity += line.quantity;
+        if *quantity > MAX_QUANTITY {
+            return Err(DomainError::validation(format!(
+                "items[{index}]: quantity must be between 1 and {MAX_QUANTITY}"
+            )));
+        }
+    }
+    Ok(merged
+        .into_iter()
+        .map(|((sku, is_promo), quantity)| Line {
+            sku,
+            quantity,
+            is_promo,
+        })
+        .collect())
+}
+
+pub fn check_idempotency_key(key: &str) -> DomainResult<()> {
+    let valid = !key.is_empty() && key.len() <= 255 && key.chars().all(|c| c.is_ascii_graphic());
+    if !valid {
+        return Err(DomainError::validation(
+            "Idempotency-Key must be 1-255 visible ASCII characters",
+        ));
+    }
+    Ok(())
+}
+
+fn request_hash(request: &CheckoutRequest) -> String {
+    let canonical = serde_json::to_vec(request).unwrap_or_default();
+    format!("{:x}", Sha256::digest(canonical))
+}
+
+pub async fn checkout(
+    db: &Db,
+    principal: &Principal,
+    request: CheckoutRequest,
+    idempotency_key: Option<&str>,
+) -> DomainResult<CheckoutOutcome> {
+    let lines = validate(&request)?;
+    let hash = request_hash(&request);
+    if let Some(key) = idempotency_key {
+        check_idempotency_key(key)?;
+        if let Some(sale) = replay(db, principal, key, &hash).await? {
+            return Ok(CheckoutOutcome {
+                sale,
+                replayed: true,
+            });
+        }
+    }
+    let calendar = settings::calendar(db).await?;
+
+    let mut tx = db.begin_write().await?;
+    if let Some(key) = idempotency_key
+        && !idempotency::claim(&mut tx, principal.user_id, key, &hash).await?
+    {
+        // Another request with this key committed while we were getting here.
+        tx.rollback().await.map_err(StorageError::from)?;
+        return match replay(db, principal, key, &hash).await? {
+            Some(sale) => Ok(CheckoutOutcome {
+                sale,
+                replayed: true,
+            }),
+            None => Err(DomainError::Conflict(
+                "a request with this Idempotency-Key is still being processed".into(),
+            )),
+        };
+    }
+
+    // Take stock product by product in SKU order: a fixed lock order means two carts
+    // holding the same products can never deadlock each other.
+    let mut per_sku: BTreeMap<&str, i64> = BTreeMap::new();
+    for line in &lines {
+        *per_sku.entry(line.sku.as_str()).or_default() += line.quantity;
+    }
+    let mut taken = BTreeMap::new();
+    let mut shortages = Vec::new();
+    for (&sku, &quantity) in &per_sku {
+        let product = products::find_by_sku(&mut *tx, sku)
+            .await?
+            .ok_or_else(|| DomainError::not_found(format!("product {sku}")))?;
+        if product.is_active != 1 {
+            return Err(DomainError::Conflict(format!(
+                "product {sku} is deactivated and not for sale"
+            )));
+        }
+        match products::change_stock(&mut tx, product.id, -quantity).await? {
+            Some(changed) => {
+                taken.insert(sku, (product.id, changed));
+            }
+            None => shortages.push(Shortage {
+                product_sku: sku.to_owned(),
+                requested: quantity,
+                available: product.stock,
+            }),
+        }
+    }
+    if !shortages.is_empty() {
+        tx.rollback().await.map_err(StorageError::from)?;
+        return Err(DomainError::InsufficientStock(shortages));
+    }
+
+    let mut total = Money::ZERO;
+    let mut views = Vec::with_capacity(lines.len());
+    for line in &lines {
+        let (_, changed) = &taken[line.sku.as_str()];
+        let unit_price = Money::from_cents(changed.price_cents);
+        let line_total = unit_price
+            .checked_mul(line.quantity)
+            .ok_or_else(|| DomainError::validation("sale total is too large"))?;
+        total = total
+            .checked_add(line_total)
+            .ok_or_else(|| DomainError::validation("sale total is too large"))?;
+        views.push(SaleLineView {
+            product_sku: line.sku.clone(),
+            product_name: changed.name.clone(),
+            quantity: line.quantity,
+            unit_price,
+            line_total,
+            is_promo: line.is_promo,
+        });
+    }
+    let paid = request.paid_amount.unwrap_or(total);
+    if paid < total {
+        tx.rollback().await.map_err(StorageError::from)?;
+        return Err(DomainError::Unprocessable(format!(
+            "paid_amount {paid} is less than the total {total}"
+        )));
+    }
+    let change = paid.checked_sub(total).unwrap_or(Money::ZERO);
+
+    let now = chrono::Utc::now();
+    let business_date = format_date(calendar.business_date(now));
+    let sale_id = sales::insert(
+        &mut tx,
+        &sales::NewSale {
+            created_at: now.timestamp_millis(),
+            business_date: &business_date,
+            cashier_id: Some(principal.user_id),
+            total_cents: total.cents(),
+            paid_cents: paid.cents(),
+            change_cents: change.cents(),
+            source: "pos",
+        },
+    )
+    .await?;
+    let items: Vec<sales::NewSaleItem> = lines
+        .iter()
+        .zip(&views)
+        .map(|(line, view)| sales::NewSaleItem {
+            product_id: taken[line.sku.as_str()].0,
+            quantity: line.quantity,
+            unit_price_cents: view.unit_price.cents(),
+            line_total_cents: view.line_total.cents(),
+            is_promo: line.is_promo,
+            business_date: &business_date,
+        })
+        .collect();
+    sales::insert_items(&mut tx, |_| sale_id, &items).await?;
+    for (&sku, (product_id, changed)) in &taken {
+        let entry = ledger::LedgerEntry {
+            product_id: *product_id,
+            change: -per_sku[sku],
+            balance_after: changed.stock,
+            reason: "sale",
+            sale_id: Some(sale_id),
+            user_id: Some(principal.user_id),
+            note: None,
+        };
+        ledger::record(&mut tx, &entry).await?;
+    }
+
+    let sale = SaleView {
+        transaction_id: sale_id,
+        created_at: millis_to_rfc3339(now.timestamp_millis()),
+        business_date,
+        items: views,
+        total,
+        paid_amount: paid,
+        change,
+        cashier_id: Some(principal.user_id),
+        cashier: Some(principal.email.clone()),
+        source: "pos".into(),
+    };
+    if let Some(key) = idempotency_key {
+        let body =
+            serde_json::to_string(&sale).map_err(|e| DomainError::Internal(e.to_string()))?;
+        idempotency::complete(&mut tx, principal.user_id, key, &body).await?;
+    }
+    tx.commit().await.map_err(StorageError::from)?;
+    Ok(CheckoutOutcome {
+        sale,
+        replayed: false,
+    })
+}
+
+async fn replay(
+    db: &Db,
+    principal: &Principal,
+    key: &str,
+    hash: &str,
+) -> DomainResult<Option<SaleView>> {
+    let Some(stored) = idempotency::find(db.pool(), principal.user_id, key).await? else {
+        return Ok(None);
+    };
+    if stored.request_hash != hash {
+        return Err(DomainError::Unprocessable(
+            "this Idempotency-Key was already used for a different request".into(),
+        ));
+    }
+    match stored.response_body {
+        Some(body) => serde_json::from_str(&body)
+            .map(Some)
+            .map_err(|e| DomainError::Internal(format!("stored response is unreadable: {e}"))),
+        None => Ok(None),
+    }
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SaleQuery {
+    /// First day (YYYY-MM-DD, store time) or instant (RFC 3339), inclusive.
+    pub from: Option<String>,
+    /// Last day (inclusive) or instant (exclusive).
+    pub to: Option<String>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+fn range_filter(
+    calendar: &StoreCalendar,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> DomainResult<sales::SaleFilter> {
+    let from_millis = from
+        .map(|text| {
+            parse_date_or_instant("from", text).map(|v| match v {
+                DateOrInstant::Date(d) => calendar.start_of_day_millis(d),
+                DateOrInstant::Instant(t) => t.timestamp_millis(),
+            })
+        })
+        .transpose()?;
+    let to_millis = to
+        .map(|text| {
+            parse_date_or_instant("to", text).map(|v| match v {
+                DateOrInstant::Date(d) => calendar.end_of_day_exclusive_millis(d),
+                DateOrInstant::Instant(t) => t.timestamp_millis(),
+            })
+        })
+        .transpose()?;
+    if let (Some(from), Some(to)) = (from_millis, to_millis)
+        && from > to
+    {
+        return Err(DomainError::validation("from must not be after to"));
+    }
+    Ok(sales::SaleFilter {
+        from_millis,
+        to_millis,
+        ..Default::default()
+    })
+}
+
+/// Cashiers see their own sales; admins see all.
+fn visible_to(principal: &Principal) -> Option<i64> {
+    (principal.role == Role::Cashier).then_some(principal.user_id)
+}
+
+pub async fn list(
+    db: &Db,
+    principal: &Principal,
+    query: SaleQuery,
+) -> DomainResult<Page<SaleView>> {
+    let (limit, offset) = page_bounds(query.limit, query.offset)?;
+    let calendar = settings::calendar(db).await?;
+    let mut filter = range_filter(&calendar, query.from.as_deref(), query.to.as_deref())?;
+    filter.cashier_id = visible_to(principal);
+    filter.limit = limit;
+    filter.offset = offset;
+    let (rows, total) = sales::list(db.pool(), &filter).await?;
+    let items = with_lines(db, rows).await?;
+    Ok(Page {
+        items,
+        total,
+        limit,
+        offset,
+    })
+}
+
+pub async fn get(db: &Db, principal: &Principal, id: i64) -> DomainResult<SaleView> {
+    let not_found = || DomainError::not_found(format!("transaction {id}"));
+    let row = sales::find(db.pool(), id).await?.ok_or_else(not_found)?;
+    if visible_to(principal).is_some_and(|cashier| row.cashier_id != Some(cashier)) {
+        return Err(not_found());
+    }
+    with_lines(db, vec![row]).await?.pop().ok_or_else(not_found)
+}
+
+async fn with_lines(db: &Db, rows: Vec<sales::SaleRow>) -> DomainResult<Vec<SaleView>> {
+    let (Some(first), Some(last)) = (
+        rows.iter().map(|r| r.id).min(),
+        rows.iter().map(|r| r.id).max(),
+    ) else {
+        return Ok(Vec::new());
+    };
+    let mut lines: BTreeMap<i64, Vec<SaleLineView>> = BTreeMap::new();
+    for item in sales::items_between(db.pool(), first, last).await? {
+        lines.entry(item.sale_id).or_default().push(line_view(item));
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let items = lines.remove(&row.id).unwrap_or_default();
+            sale_view(row, items)
+        })
+        .collect())
+}
+
+fn line_view(item: sales::SaleItemRow) -> SaleLineView {
+    SaleLineView {
+        product_sku: item.sku,
+        product_name: item.product_name,
+        quantity: item.quantity,
+        unit_price: Money::from_cents(item.unit_price_cents),
+        line_total: Money::from_cents(item.line_total_cents),
+        is_promo: item.is_promo == 1,
+    }
+}
+
+fn sale_view(row: sales::SaleRow, items: Vec<SaleLineView>) -> SaleView {
+    SaleView {
+        transaction_id: row.id,
+        created_at: millis_to_rfc3339(row.created_at),
+        business_date: row.business_date,
+        items,
+        total: Money::from_cents(row.total_cents),
+        paid_amount: Money::from_cents(row.paid_cents),
+        change: Money::from_cents(row.change_cents),
+        cashier_id: row.cashier_id,
+        cashier: row.cashier_email,
+        source: row.source,
+    }
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+/// All sale lines in the range as CSV, one row per line item.
+pub async fn export_csv(db: &Db, query: ExportQuery) -> DomainResult<Vec<u8>> {
+    let calendar = settings::calendar(db).await?;
+    let filter = range_filter(&calendar, query.from.as_deref(), query.to.as_deref())?;
+    let rows = sales::all_in_range(db.pool(), &filter).await?;
+    let sales = with_lines(db, rows).await?;
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let csv_error = |e: csv::Error| DomainError::Internal(format!("writing CSV: {e}"));
+    out.write_record([
+        "transaction_id",
+        "created_at",
+        "business_date",
+        "cashier",
+        "source",
+        "product_sku",
+        "product_name",
+        "quantity",
+        "unit_price",
+        "line_total",
+        "is_promo",
+        "transaction_total",
+        "paid_amount",
+        "change",
+    ])
+    .map_err(csv_error)?;
+    for sale in sales {
+        for line in &sale.items {
+            out.write_record([
+                sale.transaction_id.to_string(),
+                sale.created_at.clone(),
+                sale.business_date.clone(),
+                sale.cashier.clone().unwrap_or_default(),
+                sale.source.clone(),
+                line.product_sku.clone(),
+                line.product_name.clone(),
+                line.quantity.to_string(),
+                line.unit_price.to_string(),
+                line.line_total.to_string(),
+                line.is_promo.to_string(),
+                sale.total.to_string(),
+                sale.paid_amount.to_string(),
+                sale.change.to_string(),
+            ])
+            .map_err(csv_error)?;
+        }
+    }
+    out.into_inner()
+        .map_err(|e| DomainError::Internal(format!("writing CSV: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(sku: &str, quantity: i64) -> CartLine {
+        CartLine {
+            product_sku: sku.into(),
+            quantity,
+            is_promo: false,
+        }
+    }
+
+    #[test]
+    fn same_product_lines_merge_and_bad_lines_are_named() {
+        let request = CheckoutRequest {
+            items: vec![line("A", 2), line("A", 3), line("B", 1)],
+            paid_amount: None,
+        };
+        let lines = validate(&request).unwrap();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].quantity, 5);
+        let request = CheckoutRequest {
+            items: vec![line("A", 1), line("B", 0)],
+            paid_amount: None,
+        };
+        let error = validate(&request).err().unwrap().to_string();
+        assert!(error.contains("items[1]"), "{error}");
+        let request = CheckoutRequest {
+            items: vec![],
+            paid_amount: None,
+        };
+        assert!(validate(&request).is_err());
+    }
+
+    #[test]
+    fn idempotency_keys_are_bounded() {
+        assert!(check_idempotency_key("abc-123").is_ok());
+        assert!(check_idempotency_key("").is_err());
+        assert!(check_idempotency_key("has space").is_err());
+        assert!(check_idempotency_key(&"k".repeat(256)).is_err());
+    }
+}

@@ -1,0 +1,232 @@
+//! The owner's dashboard: revenue, transactions, units, trend, top sellers and low stock
+//! for a range of the store's business days.
+
+use std::collections::BTreeMap;
+
+use chrono::{Days, NaiveDate};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::calendar::{format_date, parse_date};
+use super::money::Money;
+use super::products::{ProductQuery, ProductView};
+use super::{DomainError, DomainResult, products, settings};
+use crate::storage::{Db, reports};
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+pub enum RangeKind {
+    #[serde(rename = "today")]
+    Today,
+    #[serde(rename = "7d")]
+    Last7Days,
+    #[default]
+    #[serde(rename = "30d")]
+    Last30Days,
+    #[serde(rename = "custom")]
+    Custom,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DashboardQuery {
+    /// `today`, `7d`, `30d` (default) or `custom` with `from` and `to`.
+    pub range: Option<RangeKind>,
+    /// First day of a custom range, YYYY-MM-DD.
+    pub from: Option<String>,
+    /// Last day of a custom range, YYYY-MM-DD (inclusive).
+    pub to: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DayPoint {
+    pub date: String,
+    pub revenue: Money,
+    pub transactions: i64,
+    pub units: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TopProduct {
+    pub sku: String,
+    pub name: String,
+    pub category: Option<String>,
+    pub units: i64,
+    pub revenue: Money,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TopCategory {
+    pub category: String,
+    pub units: i64,
+    pub revenue: Money,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DashboardStats {
+    pub from: String,
+    pub to: String,
+    pub timezone: String,
+    pub revenue: Money,
+    pub transactions: i64,
+    pub units_sold: i64,
+    pub average_transaction: Money,
+    pub sales_trend: Vec<DayPoint>,
+    pub top_products: Vec<TopProduct>,
+    pub top_categories: Vec<TopCategory>,
+    pub low_stock: Vec<ProductView>,
+}
+
+const MAX_RANGE_DAYS: u64 = 366 * 3;
+
+fn resolve_range(query: &DashboardQuery, today: NaiveDate) -> DomainResult<(NaiveDate, NaiveDate)> {
+    let back = |days: u64| today.checked_sub_days(Days::new(days)).unwrap_or(today);
+    let kind = match (query.range, query.from.is_some() || query.to.is_some()) {
+        (Some(kind), _) => kind,
+        (None, true) => RangeKind::Custom,
+        (None, false) => RangeKind::Last30Days,
+    };
+    let (from, to) = match kind {
+        RangeKind::Today => (today, today),
+        RangeKind::Last7Days => (back(6), today),
+        RangeKind::Last30Days => (back(29), today),
+        RangeKind::Custom => {
+            let (Some(from), Some(to)) = (query.from.as_deref(), query.to.as_deref()) else {
+                return Err(DomainError::validation("a custom range needs from and to"));
+            };
+            (parse_date("from", from)?, parse_date("to", to)?)
+        }
+    };
+    if from > to {
+        return Err(DomainError::validation("from must not be after to"));
+    }
+    if (to - from).num_days() as u64 >= MAX_RANGE_DAYS {
+        return Err(DomainError::validation(format!(
+            "a range spans at most {MAX_RANGE_DAYS} days"
+        )));
+    }
+    Ok((from, to))
+}
+
+pub async fn stats(db: &Db, query: DashboardQuery) -> DomainResult<DashboardStats> {
+    let calendar = settings::calendar(db).await?;
+    let (from, to) = resolve_range(&query, calendar.today())?;
+    let (from_text, to_text) = (format_date(from), format_date(to));
+    let pool = db.pool();
+
+    let totals = reports::totals_by_day(pool, &from_text, &to_text).await?;
+    let units = reports::units_by_day(pool, &from_text, &to_text).await?;
+    let top = reports::top_products(pool, &from_text, &to_text, 5).await?;
+    let categories = reports::top_categories(pool, &from_text, &to_text, 5).await?;
+    let low_stock = products::list(
+        db,
+        ProductQuery {
+            low_stock: Some(true),
+            limit: Some(20),
+            ..Default::default()
+        },
+    )
+    .await?;
+
+    // Every day of the range appears in the trend, quiet days as zero.
+    let mut days: BTreeMap<NaiveDate, DayPoint> = from
+        .iter_days()
+        .take_while(|d| *d <= to)
+        .map(|d| {
+            let point = DayPoint {
+                date: format_date(d),
+                revenue: Money::ZERO,
+                transactions: 0,
+                units: 0,
+            };
+            (d, point)
+        })
+        .collect();
+    let parse = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok();
+    for row in &totals {
+        if let Some(point) = parse(&row.business_date).and_then(|d| days.get_mut(&d)) {
+            point.revenue = Money::from_cents(row.revenue_cents);
+            point.transactions = row.transactions;
+        }
+    }
+    for row in &units {
+        if let Some(point) = parse(&row.business_date).and_then(|d| days.get_mut(&d)) {
+            point.units = row.units;
+        }
+    }
+    let revenue_cents: i64 = totals.iter().map(|r| r.revenue_cents).sum();
+    let transactions: i64 = totals.iter().map(|r| r.transactions).sum();
+    let units_sold: i64 = units.iter().map(|r| r.units).sum();
+    let average = if transactions > 0 {
+        revenue_cents / transactions
+    } else {
+        0
+    };
+
+    Ok(DashboardStats {
+        from: from_text,
+        to: to_text,
+        timezone: calendar.timezone.name().to_owned(),
+        revenue: Money::from_cents(revenue_cents),
+        transactions,
+        units_sold,
+        average_transaction: Money::from_cents(average),
+        sales_trend: days.into_values().collect(),
+        top_products: top
+            .into_iter()
+            .map(|r| TopProduct {
+                sku: r.sku,
+                name: r.name,
+                category: r.category,
+                units: r.units,
+                revenue: Money::from_cents(r.revenue_cents),
+            })
+            .collect(),
+        top_categories: categories
+            .into_iter()
+            .map(|r| TopCategory {
+                category: r.category.unwrap_or_else(|| "Uncategorized".into()),
+                units: r.units,
+                revenue: Money::from_cents(r.revenue_cents),
+            })
+            .collect(),
+        low_stock: low_stock.items,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(range: Option<RangeKind>, from: Option<&str>, to: Option<&str>) -> DashboardQuery {
+        DashboardQuery {
+            range,
+            from: from.map(Into::into),
+            to: to.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn ranges_end_today_and_count_today() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
+        let (from, to) =
+            resolve_range(&query(Some(RangeKind::Last7Days), None, None), today).unwrap();
+        assert_eq!((to - from).num_days(), 6);
+        assert_eq!(to, today);
+        let (from, _) = resolve_range(&query(None, None, None), today).unwrap();
+        assert_eq!(format_date(from), "2026-10-28");
+        assert!(
+            resolve_range(
+                &query(Some(RangeKind::Custom), Some("2026-01-02"), None),
+                today
+            )
+            .is_err()
+        );
+        assert!(
+            resolve_range(&query(None, Some("2026-02-02"), Some("2026-01-01")), today).is_err()
+        );
+        assert!(
+            resolve_range(&query(None, Some("2000-01-01"), Some("2026-01-01")), today).is_err()
+        );
+    }
+}

@@ -1,0 +1,182 @@
+//! Calendar events (holidays, promotions, seasons) that can feed the forecast.
+
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::calendar::{format_date, parse_date};
+use super::{DomainError, DomainResult, optional_text, required_text};
+use crate::storage::{Db, events};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum EventType {
+    Holiday,
+    Promotion,
+    Seasonal,
+    Custom,
+}
+
+impl EventType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Holiday => "holiday",
+            EventType::Promotion => "promotion",
+            EventType::Seasonal => "seasonal",
+            EventType::Custom => "custom",
+        }
+    }
+
+    fn parse(value: &str) -> EventType {
+        match value {
+            "holiday" => EventType::Holiday,
+            "promotion" => EventType::Promotion,
+            "seasonal" => EventType::Seasonal,
+            _ => EventType::Custom,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventView {
+    pub event_id: i64,
+    pub name: String,
+    pub date: String,
+    pub end_date: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: EventType,
+    pub description: Option<String>,
+    pub include_in_prediction: bool,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventInput {
+    pub name: String,
+    /// First day, YYYY-MM-DD.
+    pub date: String,
+    /// Last day for a range, YYYY-MM-DD (inclusive).
+    pub end_date: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: EventType,
+    pub description: Option<String>,
+    #[serde(default = "default_true")]
+    pub include_in_prediction: bool,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EventQuery {
+    /// Events that end on or after this day.
+    pub from: Option<String>,
+    /// Events that start on or before this day.
+    pub to: Option<String>,
+}
+
+fn view(row: events::EventRow) -> EventView {
+    EventView {
+        event_id: row.id,
+        name: row.name,
+        date: row.date,
+        end_date: row.end_date,
+        kind: EventType::parse(&row.kind),
+        description: row.description,
+        include_in_prediction: row.include_in_prediction == 1,
+    }
+}
+
+struct ValidEvent {
+    name: String,
+    date: String,
+    end_date: Option<String>,
+    description: Option<String>,
+}
+
+fn validate(input: &EventInput) -> DomainResult<ValidEvent> {
+    let name = required_text("name", &input.name, 200)?;
+    let description = optional_text("description", input.description.as_deref(), 1000)?;
+    let date = parse_date("date", &input.date)?;
+    let end_date = input
+        .end_date
+        .as_deref()
+        .map(|d| parse_date("end_date", d))
+        .transpose()?;
+    if let Some(end) = end_date {
+        if end < date {
+            return Err(DomainError::validation("end_date must not be before date"));
+        }
+        if (end - date).num_days() > 366 {
+            return Err(DomainError::validation("an event lasts at most 367 days"));
+        }
+    }
+    Ok(ValidEvent {
+        name,
+        date: format_date(date),
+        end_date: end_date.filter(|e| *e != date).map(format_date),
+        description,
+    })
+}
+
+pub async fn list(db: &Db, query: EventQuery) -> DomainResult<Vec<EventView>> {
+    let from = query
+        .from
+        .as_deref()
+        .map(|d| parse_date("from", d))
+        .transpose()?
+        .map(format_date);
+    let to = query
+        .to
+        .as_deref()
+        .map(|d| parse_date("to", d))
+        .transpose()?
+        .map(format_date);
+    let rows = events::list(db.pool(), from.as_deref(), to.as_deref()).await?;
+    Ok(rows.into_iter().map(view).collect())
+}
+
+pub async fn get(db: &Db, id: i64) -> DomainResult<EventView> {
+    events::find(db.pool(), id)
+        .await?
+        .map(view)
+        .ok_or_else(|| DomainError::not_found(format!("event {id}")))
+}
+
+pub async fn create(db: &Db, input: EventInput) -> DomainResult<EventView> {
+    let valid = validate(&input)?;
+    let data = events::EventData {
+        name: &valid.name,
+        date: &valid.date,
+        end_date: valid.end_date.as_deref(),
+        kind: input.kind.as_str(),
+        description: valid.description.as_deref(),
+        include_in_prediction: input.include_in_prediction,
+    };
+    Ok(view(events::insert(db.pool(), &data).await?))
+}
+
+pub async fn update(db: &Db, id: i64, input: EventInput) -> DomainResult<EventView> {
+    let valid = validate(&input)?;
+    let data = events::EventData {
+        name: &valid.name,
+        date: &valid.date,
+        end_date: valid.end_date.as_deref(),
+        kind: input.kind.as_str(),
+        description: valid.description.as_deref(),
+        include_in_prediction: input.include_in_prediction,
+    };
+    events::update(db.pool(), id, &data)
+        .await?
+        .map(view)
+        .ok_or_else(|| DomainError::not_found(format!("event {id}")))
+}
+
+pub async fn delete(db: &Db, id: i64) -> DomainResult<()> {
+    if !events::delete(db.pool(), id).await? {
+        return Err(DomainError::not_found(format!("event {id}")));
+    }
+    Ok(())
+}

@@ -1,0 +1,455 @@
+//! The catalogue and stock changes that are not sales (restocks and adjustments).
+
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::auth::Principal;
+use super::money::Money;
+use super::{
+    DomainError, DomainResult, millis_to_rfc3339, optional_text, page_bounds, required_text,
+};
+use crate::storage::{Db, StorageError, categories, ledger, products, settings};
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProductView {
+    pub sku: String,
+    pub name: String,
+    pub category: Option<String>,
+    pub variation: Option<String>,
+    pub price: Money,
+    pub cost_price: Money,
+    pub stock: i64,
+    pub is_active: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<products::ProductRow> for ProductView {
+    fn from(row: products::ProductRow) -> Self {
+        ProductView {
+            sku: row.sku,
+            name: row.name,
+            category: row.category,
+            variation: row.variation,
+            price: Money::from_cents(row.price_cents),
+            cost_price: Money::from_cents(row.cost_price_cents),
+            stock: row.stock,
+            is_active: row.is_active == 1,
+            created_at: millis_to_rfc3339(row.created_at),
+            updated_at: millis_to_rfc3339(row.updated_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ProductQuery {
+    /// Matches SKU or name, case-insensitively.
+    pub search: Option<String>,
+    /// Exact category name.
+    pub category: Option<String>,
+    /// Only products at or below the store's low-stock threshold.
+    pub low_stock: Option<bool>,
+    /// Include deactivated products.
+    pub include_inactive: Option<bool>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewProduct {
+    pub sku: String,
+    pub name: String,
+    pub category: Option<String>,
+    pub variation: Option<String>,
+    pub price: Money,
+    pub cost_price: Option<Money>,
+    /// Opening stock, recorded in the ledger as an adjustment.
+    pub stock: Option<i64>,
+}
+
+/// Fields to change; absent fields keep their value. Stock changes go through the ledger
+/// endpoint instead.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProductUpdate {
+    pub name: Option<String>,
+    pub category: Option<String>,
+    pub variation: Option<String>,
+    pub price: Option<Money>,
+    pub cost_price: Option<Money>,
+    pub is_active: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StockReason {
+    Restock,
+    Adjustment,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StockChange {
+    /// Units to add (positive) or remove (negative); never zero.
+    pub change: i64,
+    pub reason: StockReason,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LedgerEntryView {
+    pub id: i64,
+    pub change: i64,
+    pub balance_after: i64,
+    pub reason: String,
+    pub transaction_id: Option<i64>,
+    pub user: Option<String>,
+    pub note: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductStats {
+    pub total_products: i64,
+    pub active_products: i64,
+    pub low_stock_products: i64,
+    pub out_of_stock_products: i64,
+    pub low_stock_threshold: i64,
+    pub units_in_stock: i64,
+    pub stock_value_at_cost: Money,
+    pub stock_value_at_price: Money,
+    pub categories: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Removal {
+    pub sku: String,
+    /// `deleted` when the product had no sales, `deactivated` when history keeps it.
+    pub outcome: &'static str,
+}
+
+const MAX_STOCK: i64 = 1_000_000_000;
+
+pub fn check_sku(sku: &str) -> DomainResult<String> {
+    let sku = sku.trim();
+    let valid = !sku.is_empty()
+        && sku.len() <= 64
+        && sku
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !valid {
+        return Err(DomainError::validation(
+            "sku must be 1-64 characters of letters, digits, '-', '_' or '.'",
+        ));
+    }
+    Ok(sku.to_owned())
+}
+
+fn check_price(field: &str, price: Money) -> DomainResult<Money> {
+    if price.is_negative() {
+        return Err(DomainError::validation(format!(
+            "{field} must not be negative"
+        )));
+    }
+    Ok(price)
+}
+
+async fn low_stock_threshold(db: &Db) -> DomainResult<i64> {
+    Ok(settings::get(db.pool())
+        .await?
+        .map_or(5, |s| s.low_stock_threshold))
+}
+
+pub async fn list(db: &Db, query: ProductQuery) -> DomainResult<Page<ProductView>> {
+    let (limit, offset) = page_bounds(query.limit, query.offset)?;
+    let search = optional_text("search", query.search.as_deref(), 100)?;
+    let category = optional_text("category", query.category.as_deref(), 100)?;
+    let stock_at_most = if query.low_stock.unwrap_or(false) {
+        Some(low_stock_threshold(db).await?)
+    } else {
+        None
+    };
+    let filter = products::ProductFilter {
+        search,
+        category,
+        stock_at_most,
+        include_inactive: query.include_inactive.unwrap_or(false),
+        limit,
+        offset,
+    };
+    let (rows, total) = products::list(db.pool(), &filter).await?;
+    Ok(Page {
+        items: rows.into_iter().map(ProductView::from).collect(),
+        total,
+        limit,
+        offset,
+    })
+}
+
+pub async fn get(db: &Db, sku: &str) -> DomainResult<ProductView> {
+    find(db, sku).await.map(ProductView::from)
+}
+
+async fn find(db: &Db, sku: &str) -> DomainResult<products::ProductRow> {
+    products::find_by_sku(db.pool(), sku)
+        .await?
+        .ok_or_else(|| DomainError::not_found(format!("product {sku}")))
+}
+
+pub async fn create(
+    db: &Db,
+    principal: &Principal,
+    input: NewProduct,
+) -> DomainResult<ProductView> {
+    let sku = check_sku(&input.sku)?;
+    let name = required_text("name", &input.name, 200)?;
+    let category = optional_text("category", input.category.as_deref(), 100)?;
+    let variation = optional_text("variation", input.variation.as_deref(), 100)?;
+    let price = check_price("price", input.price)?;
+    let cost_price = check_price("cost_price", input.cost_price.unwrap_or(Money::ZERO))?;
+    let opening_stock = input.stock.unwrap_or(0);
+    if !(0..=MAX_STOCK).contains(&opening_stock) {
+        return Err(DomainError::validation(format!(
+            "stock must be between 0 and {MAX_STOCK}"
+        )));
+    }
+
+    let mut tx = db.begin_write().await?;
+    let category_id = match &category {
+        Some(name) => Some(categories::ensure(&mut tx, name).await?),
+        None => None,
+    };
+    let new = products::NewProduct {
+        sku: &sku,
+        name: &name,
+        category_id,
+        variation: variation.as_deref(),
+        price_cents: price.cents(),
+        cost_price_cents: cost_price.cents(),
+    };
+    let id = match products::insert(&mut tx, &new).await {
+        Err(e) if e.is_unique_violation() => {
+            return Err(DomainError::Conflict(format!(
+                "a product with sku {sku} exists"
+            )));
+        }
+        other => other?,
+    };
+    if opening_stock > 0 {
+        apply_stock_change(
+            &mut tx,
+            id,
+            opening_stock,
+            "adjustment",
+            Some(principal.user_id),
+            Some("opening stock"),
+        )
+        .await?;
+    }
+    let row = products::find_by_id(&mut *tx, id)
+        .await?
+        .ok_or_else(|| DomainError::not_found("product"))?;
+    tx.commit().await.map_err(StorageError::from)?;
+    Ok(row.into())
+}
+
+pub async fn update(db: &Db, sku: &str, input: ProductUpdate) -> DomainResult<ProductView> {
+    let mut tx = db.begin_write().await?;
+    let current = products::find_by_sku(&mut *tx, sku)
+        .await?
+        .ok_or_else(|| DomainError::not_found(format!("product {sku}")))?;
+    let name = match input.name {
+        Some(name) => required_text("name", &name, 200)?,
+        None => current.name.clone(),
+    };
+    let category = match input.category {
+        Some(category) => optional_text("category", Some(&category), 100)?,
+        None => current.category.clone(),
+    };
+    let variation = match input.variation {
+        Some(variation) => optional_text("variation", Some(&variation), 100)?,
+        None => current.variation.clone(),
+    };
+    let price = check_price(
+        "price",
+        input
+            .price
+            .unwrap_or(Money::from_cents(current.price_cents)),
+    )?;
+    let cost_price = check_price(
+        "cost_price",
+        input
+            .cost_price
+            .unwrap_or(Money::from_cents(current.cost_price_cents)),
+    )?;
+    let category_id = match &category {
+        Some(name) => Some(categories::ensure(&mut tx, name).await?),
+        None => None,
+    };
+    let changes = products::ProductChanges {
+        name: &name,
+        category_id,
+        variation: variation.as_deref(),
+        price_cents: price.cents(),
+        cost_price_cents: cost_price.cents(),
+        is_active: input.is_active.unwrap_or(current.is_active == 1),
+    };
+    products::update(&mut tx, current.id, &changes).await?;
+    let row = products::find_by_id(&mut *tx, current.id)
+        .await?
+        .ok_or_else(|| DomainError::not_found("product"))?;
+    tx.commit().await.map_err(StorageError::from)?;
+    Ok(row.into())
+}
+
+/// Deletes a product that never sold; one with sales history is only deactivated, so
+/// past sales and forecasts keep their product.
+pub async fn remove(db: &Db, sku: &str) -> DomainResult<Removal> {
+    let mut tx = db.begin_write().await?;
+    let current = products::find_by_sku(&mut *tx, sku)
+        .await?
+        .ok_or_else(|| DomainError::not_found(format!("product {sku}")))?;
+    let outcome = if products::has_history(&mut tx, current.id).await? {
+        products::deactivate(&mut tx, current.id).await?;
+        "deactivated"
+    } else {
+        products::delete(&mut tx, current.id).await?;
+        "deleted"
+    };
+    tx.commit().await.map_err(StorageError::from)?;
+    Ok(Removal {
+        sku: current.sku,
+        outcome,
+    })
+}
+
+pub async fn stats(db: &Db) -> DomainResult<ProductStats> {
+    let threshold = low_stock_threshold(db).await?;
+    let row = products::stats(db.pool(), threshold).await?;
+    let categories = categories::list(db.pool()).await?.len() as i64;
+    Ok(ProductStats {
+        total_products: row.total_products,
+        active_products: row.active_products,
+        low_stock_products: row.low_stock,
+        out_of_stock_products: row.out_of_stock,
+        low_stock_threshold: threshold,
+        units_in_stock: row.units_in_stock,
+        stock_value_at_cost: Money::from_cents(row.stock_cost_cents),
+        stock_value_at_price: Money::from_cents(row.stock_retail_cents),
+        categories,
+    })
+}
+
+pub async fn change_stock(
+    db: &Db,
+    principal: &Principal,
+    sku: &str,
+    input: StockChange,
+) -> DomainResult<ProductView> {
+    if input.change == 0 || input.change.abs() > MAX_STOCK {
+        return Err(DomainError::validation(format!(
+            "change must be a non-zero number of units between -{MAX_STOCK} and {MAX_STOCK}"
+        )));
+    }
+    if input.reason == StockReason::Restock && input.change < 0 {
+        return Err(DomainError::validation(
+            "a restock adds units: change must be positive",
+        ));
+    }
+    let note = optional_text("note", input.note.as_deref(), 500)?;
+    let reason = match input.reason {
+        StockReason::Restock => "restock",
+        StockReason::Adjustment => "adjustment",
+    };
+    let mut tx = db.begin_write().await?;
+    let current = products::find_by_sku(&mut *tx, sku)
+        .await?
+        .ok_or_else(|| DomainError::not_found(format!("product {sku}")))?;
+    if current.stock + input.change > MAX_STOCK {
+        return Err(DomainError::validation(format!(
+            "stock may not exceed {MAX_STOCK}"
+        )));
+    }
+    apply_stock_change(
+        &mut tx,
+        current.id,
+        input.change,
+        reason,
+        Some(principal.user_id),
+        note.as_deref(),
+    )
+    .await
+    .map_err(|e| match e {
+        DomainError::InsufficientStock(_) => DomainError::Conflict(format!(
+            "stock of {sku} cannot go below 0 (current {}, change {})",
+            current.stock, input.change
+        )),
+        other => other,
+    })?;
+    let row = products::find_by_id(&mut *tx, current.id)
+        .await?
+        .ok_or_else(|| DomainError::not_found("product"))?;
+    tx.commit().await.map_err(StorageError::from)?;
+    Ok(row.into())
+}
+
+/// Changes stock and writes the ledger entry in the caller's transaction: the one way
+/// stock moves, so stock always equals the ledger's sum.
+pub async fn apply_stock_change(
+    tx: &mut sqlx::AnyConnection,
+    product_id: i64,
+    change: i64,
+    reason: &str,
+    user_id: Option<i64>,
+    note: Option<&str>,
+) -> DomainResult<products::StockChanged> {
+    let changed = products::change_stock(tx, product_id, change)
+        .await?
+        .ok_or_else(|| DomainError::InsufficientStock(Vec::new()))?;
+    let entry = ledger::LedgerEntry {
+        product_id,
+        change,
+        balance_after: changed.stock,
+        reason,
+        sale_id: None,
+        user_id,
+        note,
+    };
+    ledger::record(tx, &entry).await?;
+    Ok(changed)
+}
+
+pub async fn ledger(
+    db: &Db,
+    sku: &str,
+    limit: Option<i64>,
+    offset: Option<i64>,
+) -> DomainResult<Vec<LedgerEntryView>> {
+    let (limit, offset) = page_bounds(limit, offset)?;
+    let product = find(db, sku).await?;
+    let rows = ledger::for_product(db.pool(), product.id, limit, offset).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| LedgerEntryView {
+            id: r.id,
+            change: r.change,
+            balance_after: r.balance_after,
+            reason: r.reason,
+            transaction_id: r.sale_id,
+            user: r.user_email,
+            note: r.note,
+            created_at: millis_to_rfc3339(r.created_at),
+        })
+        .collect())
+}

@@ -1,0 +1,129 @@
+//! The store's profile: name, contact, timezone, currency and low-stock threshold.
+
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::calendar::StoreCalendar;
+use super::{DomainError, DomainResult, millis_to_rfc3339, optional_text, required_text};
+use crate::storage::{Db, settings};
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StoreSettings {
+    pub store_name: String,
+    pub address: String,
+    pub phone: String,
+    pub email: String,
+    /// IANA timezone name; decides the store's business day.
+    pub timezone: String,
+    /// ISO 4217 code.
+    pub currency: String,
+    pub low_stock_threshold: i64,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsUpdate {
+    pub store_name: Option<String>,
+    pub address: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub timezone: Option<String>,
+    pub currency: Option<String>,
+    pub low_stock_threshold: Option<i64>,
+}
+
+fn view(row: settings::SettingsRow) -> StoreSettings {
+    StoreSettings {
+        store_name: row.store_name,
+        address: row.address,
+        phone: row.phone,
+        email: row.email,
+        timezone: row.timezone,
+        currency: row.currency,
+        low_stock_threshold: row.low_stock_threshold,
+        updated_at: millis_to_rfc3339(row.updated_at),
+    }
+}
+
+pub fn defaults(timezone: Tz) -> settings::SettingsRow {
+    settings::SettingsRow {
+        store_name: "My Shop".into(),
+        address: String::new(),
+        phone: String::new(),
+        email: String::new(),
+        timezone: timezone.name().into(),
+        currency: "IDR".into(),
+        low_stock_threshold: 10,
+        updated_at: 0,
+    }
+}
+
+/// Makes sure the settings row exists (a fresh database gets the configured timezone).
+pub async fn initialize(db: &Db, timezone: Tz) -> DomainResult<()> {
+    settings::insert_if_missing(db.pool(), &defaults(timezone)).await?;
+    Ok(())
+}
+
+async fn current(db: &Db) -> DomainResult<settings::SettingsRow> {
+    settings::get(db.pool())
+        .await?
+        .ok_or_else(|| DomainError::Internal("store settings are missing; run migrate".into()))
+}
+
+pub async fn get(db: &Db) -> DomainResult<StoreSettings> {
+    current(db).await.map(view)
+}
+
+/// The store's calendar as configured now.
+pub async fn calendar(db: &Db) -> DomainResult<StoreCalendar> {
+    let row = current(db).await?;
+    let timezone = row.timezone.parse::<Tz>().map_err(|_| {
+        DomainError::Internal(format!("stored timezone {:?} is invalid", row.timezone))
+    })?;
+    Ok(StoreCalendar::new(timezone))
+}
+
+pub async fn update(db: &Db, input: SettingsUpdate) -> DomainResult<StoreSettings> {
+    let mut row = current(db).await?;
+    if let Some(name) = input.store_name {
+        row.store_name = required_text("store_name", &name, 200)?;
+    }
+    if let Some(address) = input.address {
+        row.address = optional_text("address", Some(&address), 500)?.unwrap_or_default();
+    }
+    if let Some(phone) = input.phone {
+        row.phone = optional_text("phone", Some(&phone), 50)?.unwrap_or_default();
+    }
+    if let Some(email) = input.email {
+        row.email = match optional_text("email", Some(&email), 254)? {
+            Some(email) => super::auth::normalize_email(&email)?,
+            None => String::new(),
+        };
+    }
+    if let Some(timezone) = input.timezone {
+        let tz: Tz = timezone.trim().parse().map_err(|_| {
+            DomainError::validation(format!("timezone {timezone:?} is not an IANA timezone"))
+        })?;
+        row.timezone = tz.name().to_owned();
+    }
+    if let Some(currency) = input.currency {
+        let currency = currency.trim().to_uppercase();
+        if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
+            return Err(DomainError::validation(
+                "currency must be a 3-letter ISO 4217 code",
+            ));
+        }
+        row.currency = currency;
+    }
+    if let Some(threshold) = input.low_stock_threshold {
+        if !(0..=1_000_000).contains(&threshold) {
+            return Err(DomainError::validation(
+                "low_stock_threshold must be between 0 and 1000000",
+            ));
+        }
+        row.low_stock_threshold = threshold;
+    }
+    Ok(view(settings::upsert(db.pool(), &row).await?))
+}

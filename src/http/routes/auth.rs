@@ -1,0 +1,129 @@
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+use crate::domain::auth::{LoginResult, Registration, TokenPair, UserView};
+use crate::domain::users::{self, ProfileUpdate};
+use crate::http::error::{ApiResult, ErrorBody};
+use crate::http::extract::{CurrentUser, Json};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Registered {
+    pub user: UserView,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Message {
+    pub message: &'static str,
+}
+
+#[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = Registration,
+    responses((status = 201, body = Registered), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn register(
+    State(state): State<AppState>,
+    Json(input): Json<Registration>,
+) -> ApiResult<(StatusCode, axum::Json<Registered>)> {
+    let user = state.auth.register(&state.db, input).await?;
+    Ok((StatusCode::CREATED, axum::Json(Registered { user })))
+}
+
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = Credentials,
+    responses((status = 200, body = LoginResult), (status = 401, body = ErrorBody)))]
+pub async fn login(
+    State(state): State<AppState>,
+    Json(input): Json<Credentials>,
+) -> ApiResult<axum::Json<LoginResult>> {
+    let result = state
+        .auth
+        .login(&state.db, &input.email, &input.password)
+        .await?;
+    Ok(axum::Json(result))
+}
+
+#[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", request_body = RefreshRequest,
+    responses((status = 200, body = TokenPair), (status = 401, body = ErrorBody)))]
+pub async fn refresh(
+    State(state): State<AppState>,
+    Json(input): Json<RefreshRequest>,
+) -> ApiResult<axum::Json<TokenPair>> {
+    Ok(axum::Json(
+        state.auth.refresh(&state.db, &input.refresh_token).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", request_body = RefreshRequest,
+    responses((status = 200, body = Message), (status = 401, body = ErrorBody)))]
+pub async fn logout(
+    State(state): State<AppState>,
+    Json(input): Json<RefreshRequest>,
+) -> ApiResult<axum::Json<Message>> {
+    state.auth.logout(&state.db, &input.refresh_token).await?;
+    Ok(axum::Json(Message {
+        message: "logged out",
+    }))
+}
+
+#[utoipa::path(get, path = "/api/auth/profile", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = UserView), (status = 401, body = ErrorBody)))]
+pub async fn profile(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> ApiResult<axum::Json<UserView>> {
+    Ok(axum::Json(users::profile(&state.db, &user).await?))
+}
+
+#[utoipa::path(put, path = "/api/auth/profile", tag = "auth", security(("bearer" = [])), request_body = ProfileUpdate,
+    responses((status = 200, body = UserView), (status = 400, body = ErrorBody)))]
+pub async fn update_profile(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Json(input): Json<ProfileUpdate>,
+) -> ApiResult<axum::Json<UserView>> {
+    Ok(axum::Json(
+        users::update_profile(&state.db, &user, input).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/auth/change-password", tag = "auth", security(("bearer" = [])),
+    request_body = PasswordChange,
+    responses((status = 200, body = Message), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Json(input): Json<PasswordChange>,
+) -> ApiResult<axum::Json<Message>> {
+    state
+        .auth
+        .change_password(
+            &state.db,
+            &user,
+            &input.current_password,
+            &input.new_password,
+        )
+        .await?;
+    Ok(axum::Json(Message {
+        message: "password changed; other sessions were signed out",
+    }))
+}

@@ -1,0 +1,16 @@
+use axum::extract::State;
+
+use crate::app::AppState;
+use crate::domain::dashboard::{self, DashboardQuery, DashboardStats};
+use crate::http::error::{ApiResult, ErrorBody};
+use crate::http::extract::{CurrentUser, Query};
+
+#[utoipa::path(get, path = "/api/dashboard-stats", tag = "dashboard", security(("bearer" = [])),
+    params(DashboardQuery), responses((status = 200, body = DashboardStats), (status = 400, body = ErrorBody)))]
+pub async fn stats(
+    State(state): State<AppState>,
+    CurrentUser(_): CurrentUser,
+    Query(query): Query<DashboardQuery>,
+) -> ApiResult<axum::Json<DashboardStats>> {
+    Ok(axum::Json(dashboard::stats(&state.db, query).await?))
+}

@@ -1,0 +1,9 @@
+pub mod auth;
+pub mod categories;
+pub mod dashboard;
+pub mod events;
+pub mod operations;
+pub mod products;
+pub mod settings;
+pub mod transactions;
+pub mod users;

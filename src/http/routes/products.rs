@@ -1,0 +1,110 @@
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::app::AppState;
+use crate::domain::products::{
+    self, LedgerEntryView, NewProduct, Page, ProductQuery, ProductStats, ProductUpdate,
+    ProductView, Removal, StockChange,
+};
+use crate::http::error::{ApiResult, ErrorBody};
+use crate::http::extract::{Admin, CurrentUser, Json, Path, Query};
+
+#[utoipa::path(get, path = "/api/products", tag = "products", security(("bearer" = [])), params(ProductQuery),
+    responses((status = 200, body = Page<ProductView>), (status = 400, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    CurrentUser(_): CurrentUser,
+    Query(query): Query<ProductQuery>,
+) -> ApiResult<axum::Json<Page<ProductView>>> {
+    Ok(axum::Json(products::list(&state.db, query).await?))
+}
+
+#[utoipa::path(post, path = "/api/products", tag = "products", security(("bearer" = [])), request_body = NewProduct,
+    responses((status = 201, body = ProductView), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    Json(input): Json<NewProduct>,
+) -> ApiResult<(StatusCode, axum::Json<ProductView>)> {
+    let product = products::create(&state.db, &admin, input).await?;
+    Ok((StatusCode::CREATED, axum::Json(product)))
+}
+
+#[utoipa::path(get, path = "/api/products/stats", tag = "products", security(("bearer" = [])),
+    responses((status = 200, body = ProductStats)))]
+pub async fn stats(
+    State(state): State<AppState>,
+    CurrentUser(_): CurrentUser,
+) -> ApiResult<axum::Json<ProductStats>> {
+    Ok(axum::Json(products::stats(&state.db).await?))
+}
+
+#[utoipa::path(get, path = "/api/products/{sku}", tag = "products", security(("bearer" = [])),
+    params(("sku" = String, Path)), responses((status = 200, body = ProductView), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    CurrentUser(_): CurrentUser,
+    Path(sku): Path<String>,
+) -> ApiResult<axum::Json<ProductView>> {
+    Ok(axum::Json(products::get(&state.db, &sku).await?))
+}
+
+#[utoipa::path(put, path = "/api/products/{sku}", tag = "products", security(("bearer" = [])),
+    params(("sku" = String, Path)), request_body = ProductUpdate,
+    responses((status = 200, body = ProductView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    Admin(_): Admin,
+    Path(sku): Path<String>,
+    Json(input): Json<ProductUpdate>,
+) -> ApiResult<axum::Json<ProductView>> {
+    Ok(axum::Json(products::update(&state.db, &sku, input).await?))
+}
+
+#[utoipa::path(delete, path = "/api/products/{sku}", tag = "products", security(("bearer" = [])),
+    params(("sku" = String, Path)), responses((status = 200, body = Removal), (status = 404, body = ErrorBody)))]
+pub async fn remove(
+    State(state): State<AppState>,
+    Admin(_): Admin,
+    Path(sku): Path<String>,
+) -> ApiResult<axum::Json<Removal>> {
+    Ok(axum::Json(products::remove(&state.db, &sku).await?))
+}
+
+#[utoipa::path(post, path = "/api/products/{sku}/stock", tag = "products", security(("bearer" = [])),
+    params(("sku" = String, Path)), request_body = StockChange,
+    responses((status = 200, body = ProductView), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn change_stock(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    Path(sku): Path<String>,
+    Json(input): Json<StockChange>,
+) -> ApiResult<axum::Json<ProductView>> {
+    Ok(axum::Json(
+        products::change_stock(&state.db, &admin, &sku, input).await?,
+    ))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct LedgerQuery {
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/products/{sku}/stock", tag = "products", security(("bearer" = [])),
+    params(("sku" = String, Path), LedgerQuery),
+    responses((status = 200, body = Vec<LedgerEntryView>), (status = 404, body = ErrorBody)))]
+pub async fn ledger(
+    State(state): State<AppState>,
+    Admin(_): Admin,
+    Path(sku): Path<String>,
+    Query(query): Query<LedgerQuery>,
+) -> ApiResult<axum::Json<Vec<LedgerEntryView>>> {
+    Ok(axum::Json(
+        products::ledger(&state.db, &sku, query.limit, query.offset).await?,
+    ))
+}

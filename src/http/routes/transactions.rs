@@ -1,0 +1,86 @@
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::app::AppState;
+use crate::domain::checkout::{self, CheckoutRequest, ExportQuery, SaleQuery, SaleView};
+use crate::domain::products::Page;
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::extract::{Admin, CurrentUser, Json, Path, Query};
+
+const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+#[utoipa::path(post, path = "/api/transactions", tag = "transactions", security(("bearer" = [])),
+    request_body = CheckoutRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first result")),
+    responses(
+        (status = 201, body = SaleView, description = "Sale recorded (or replayed: header Idempotent-Replayed: true)"),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody, description = "Unknown SKU"),
+        (status = 409, body = ErrorBody, description = "Insufficient stock; details lists each short line"),
+        (status = 422, body = ErrorBody, description = "paid_amount below total")))]
+pub async fn checkout(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    headers: HeaderMap,
+    Json(request): Json<CheckoutRequest>,
+) -> ApiResult<Response> {
+    let key = match headers.get(IDEMPOTENCY_KEY) {
+        Some(value) => Some(value.to_str().map_err(|_| {
+            ApiError::bad_request(
+                StatusCode::BAD_REQUEST,
+                "Idempotency-Key must be visible ASCII",
+            )
+        })?),
+        None => None,
+    };
+    let outcome = checkout::checkout(&state.db, &user, request, key).await?;
+    let mut response = (StatusCode::CREATED, axum::Json(outcome.sale)).into_response();
+    if outcome.replayed {
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}
+
+#[utoipa::path(get, path = "/api/transactions", tag = "transactions", security(("bearer" = [])), params(SaleQuery),
+    responses((status = 200, body = Page<SaleView>, description = "Cashiers see their own sales"),
+        (status = 400, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Query(query): Query<SaleQuery>,
+) -> ApiResult<axum::Json<Page<SaleView>>> {
+    Ok(axum::Json(checkout::list(&state.db, &user, query).await?))
+}
+
+#[utoipa::path(get, path = "/api/transactions/{transaction_id}", tag = "transactions", security(("bearer" = [])),
+    params(("transaction_id" = i64, Path)), responses((status = 200, body = SaleView), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::Json<SaleView>> {
+    Ok(axum::Json(checkout::get(&state.db, &user, id).await?))
+}
+
+#[utoipa::path(get, path = "/api/transactions/export.csv", tag = "transactions", security(("bearer" = [])),
+    params(ExportQuery), responses((status = 200, content_type = "text/csv", body = String), (status = 400, body = ErrorBody)))]
+pub async fn export_csv(
+    State(state): State<AppState>,
+    Admin(_): Admin,
+    Query(query): Query<ExportQuery>,
+) -> ApiResult<Response> {
+    let csv = checkout::export_csv(&state.db, query).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"transactions.csv\"",
+            ),
+        ],
+        csv,
+    )
+        .into_response())
+}

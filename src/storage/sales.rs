@@ -1,0 +1,273 @@
+use sqlx::{Any, AnyConnection, Executor, FromRow};
+
+use super::{Backend, StorageResult, flag, placeholders};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct SaleRow {
+    pub id: i64,
+    pub created_at: i64,
+    pub business_date: String,
+    pub cashier_id: Option<i64>,
+    pub cashier_email: Option<String>,
+    pub total_cents: i64,
+    pub paid_cents: i64,
+    pub change_cents: i64,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct SaleItemRow {
+    pub sale_id: i64,
+    pub sku: String,
+    pub product_name: String,
+    pub quantity: i64,
+    pub unit_price_cents: i64,
+    pub line_total_cents: i64,
+    pub is_promo: i64,
+}
+
+pub struct NewSale<'a> {
+    pub created_at: i64,
+    pub business_date: &'a str,
+    pub cashier_id: Option<i64>,
+    pub total_cents: i64,
+    pub paid_cents: i64,
+    pub change_cents: i64,
+    pub source: &'a str,
+}
+
+pub struct NewSaleItem<'a> {
+    pub product_id: i64,
+    pub quantity: i64,
+    pub unit_price_cents: i64,
+    pub line_total_cents: i64,
+    pub is_promo: bool,
+    pub business_date: &'a str,
+}
+
+pub async fn insert(tx: &mut AnyConnection, sale: &NewSale<'_>) -> StorageResult<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO sales (created_at, business_date, cashier_id, total_cents, paid_cents, change_cents, source) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(sale.created_at)
+    .bind(sale.business_date)
+    .bind(sale.cashier_id)
+    .bind(sale.total_cents)
+    .bind(sale.paid_cents)
+    .bind(sale.change_cents)
+    .bind(sale.source)
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok(id)
+}
+
+/// Rows per multi-row INSERT: well under SQLite's and PostgreSQL's bind-parameter limits.
+const BATCH_ROWS: usize = 500;
+
+pub async fn insert_items(
+    tx: &mut AnyConnection,
+    sale_id_of: impl Fn(usize) -> i64,
+    items: &[NewSaleItem<'_>],
+) -> StorageResult<()> {
+    for (batch_index, batch) in items.chunks(BATCH_ROWS).enumerate() {
+        let rows: Vec<String> = (0..batch.len())
+            .map(|i| placeholders(i * 7 + 1, 7))
+            .collect();
+        let sql = format!(
+            "INSERT INTO sale_items (sale_id, product_id, quantity, unit_price_cents, line_total_cents, \
+               is_promo, business_date) VALUES {}",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (i, item) in batch.iter().enumerate() {
+            query = query
+                .bind(sale_id_of(batch_index * BATCH_ROWS + i))
+                .bind(item.product_id)
+                .bind(item.quantity)
+                .bind(item.unit_price_cents)
+                .bind(item.line_total_cents)
+                .bind(flag(item.is_promo))
+                .bind(item.business_date.to_owned());
+        }
+        query.execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
+/// Reserves `count` consecutive sale ids for a bulk load; the caller holds a write
+/// transaction, and on PostgreSQL the table is locked so no other insert takes one.
+pub async fn reserve_ids(
+    tx: &mut AnyConnection,
+    backend: Backend,
+    count: i64,
+) -> StorageResult<i64> {
+    let first = match backend {
+        Backend::Sqlite => {
+            let (next,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) + 1 FROM sales")
+                .fetch_one(&mut *tx)
+                .await?;
+            next
+        }
+        Backend::Postgres => {
+            sqlx::query("LOCK TABLE sales IN EXCLUSIVE MODE")
+                .execute(&mut *tx)
+                .await?;
+            let (next,): (i64,) = sqlx::query_as(
+                "SELECT GREATEST(COALESCE(MAX(id), 0), \
+                   (SELECT last_value FROM sales_id_seq)) + 1 FROM sales",
+            )
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query("SELECT setval('sales_id_seq', $1)")
+                .bind(next + count - 1)
+                .execute(&mut *tx)
+                .await?;
+            next
+        }
+    };
+    Ok(first)
+}
+
+/// Inserts sales with ids chosen by [`reserve_ids`].
+pub async fn insert_many_with_ids(
+    tx: &mut AnyConnection,
+    first_id: i64,
+    sales: &[NewSale<'_>],
+) -> StorageResult<()> {
+    for (batch_index, batch) in sales.chunks(BATCH_ROWS).enumerate() {
+        let rows: Vec<String> = (0..batch.len())
+            .map(|i| placeholders(i * 8 + 1, 8))
+            .collect();
+        let sql = format!(
+            "INSERT INTO sales (id, created_at, business_date, cashier_id, total_cents, paid_cents, \
+               change_cents, source) VALUES {}",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (i, sale) in batch.iter().enumerate() {
+            query = query
+                .bind(first_id + (batch_index * BATCH_ROWS + i) as i64)
+                .bind(sale.created_at)
+                .bind(sale.business_date.to_owned())
+                .bind(sale.cashier_id)
+                .bind(sale.total_cents)
+                .bind(sale.paid_cents)
+                .bind(sale.change_cents)
+                .bind(sale.source.to_owned());
+        }
+        query.execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct SaleFilter {
+    pub from_millis: Option<i64>,
+    pub to_millis: Option<i64>,
+    pub cashier_id: Option<i64>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+const SELECT: &str = "SELECT s.id, s.created_at, s.business_date, s.cashier_id, u.email AS cashier_email, \
+     s.total_cents, s.paid_cents, s.change_cents, s.source \
+     FROM sales s LEFT JOIN users u ON u.id = s.cashier_id";
+
+fn filter_sql(filter: &SaleFilter) -> (String, Vec<i64>) {
+    let mut clauses = Vec::new();
+    let mut args = Vec::new();
+    if let Some(from) = filter.from_millis {
+        args.push(from);
+        clauses.push(format!("s.created_at >= ${}", args.len()));
+    }
+    if let Some(to) = filter.to_millis {
+        args.push(to);
+        clauses.push(format!("s.created_at < ${}", args.len()));
+    }
+    if let Some(cashier) = filter.cashier_id {
+        args.push(cashier);
+        clauses.push(format!("s.cashier_id = ${}", args.len()));
+    }
+    let sql = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", clauses.join(" AND "))
+    };
+    (sql, args)
+}
+
+pub async fn list<'e, E>(db: E, filter: &SaleFilter) -> StorageResult<(Vec<SaleRow>, i64)>
+where
+    E: Executor<'e, Database = Any> + Copy,
+{
+    let (where_sql, args) = filter_sql(filter);
+    let mut count = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM sales s{where_sql}"
+    )));
+    for arg in &args {
+        count = count.bind(*arg);
+    }
+    let (total,) = count.fetch_one(db).await?;
+    let n = args.len();
+    let mut page = sqlx::query_as::<_, SaleRow>(sqlx::AssertSqlSafe(format!(
+        "{SELECT}{where_sql} ORDER BY s.created_at DESC, s.id DESC LIMIT ${} OFFSET ${}",
+        n + 1,
+        n + 2
+    )));
+    for arg in args {
+        page = page.bind(arg);
+    }
+    let rows = page
+        .bind(filter.limit)
+        .bind(filter.offset)
+        .fetch_all(db)
+        .await?;
+    Ok((rows, total))
+}
+
+/// Every sale in the filter's range, oldest first (for exports; no paging).
+pub async fn all_in_range<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    filter: &SaleFilter,
+) -> StorageResult<Vec<SaleRow>> {
+    let (where_sql, args) = filter_sql(filter);
+    let mut query = sqlx::query_as::<_, SaleRow>(sqlx::AssertSqlSafe(format!(
+        "{SELECT}{where_sql} ORDER BY s.created_at, s.id"
+    )));
+    for arg in args {
+        query = query.bind(arg);
+    }
+    Ok(query.fetch_all(db).await?)
+}
+
+pub async fn find<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: i64,
+) -> StorageResult<Option<SaleRow>> {
+    let row =
+        sqlx::query_as::<_, SaleRow>(sqlx::AssertSqlSafe(format!("{SELECT} WHERE s.id = $1")))
+            .bind(id)
+            .fetch_optional(db)
+            .await?;
+    Ok(row)
+}
+
+/// Line items of the sales with ids in `first..=last`, for a page of sales.
+pub async fn items_between<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    first: i64,
+    last: i64,
+) -> StorageResult<Vec<SaleItemRow>> {
+    let rows = sqlx::query_as::<_, SaleItemRow>(
+        "SELECT i.sale_id, p.sku, p.name AS product_name, i.quantity, i.unit_price_cents, \
+           i.line_total_cents, i.is_promo \
+         FROM sale_items i JOIN products p ON p.id = i.product_id \
+         WHERE i.sale_id BETWEEN $1 AND $2 ORDER BY i.sale_id, i.id",
+    )
+    .bind(first)
+    .bind(last)
+    .fetch_all(db)
+    .await?;
+    Ok(rows)
+}

@@ -1,0 +1,142 @@
+use sqlx::{Any, Executor, FromRow};
+
+use super::{StorageResult, flag, now_millis};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct UserRow {
+    pub id: i64,
+    pub email: String,
+    pub password_hash: String,
+    pub full_name: String,
+    pub role: String,
+    pub is_active: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const COLUMNS: &str =
+    "id, email, password_hash, full_name, role, is_active, created_at, updated_at";
+
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub password_hash: &'a str,
+    pub full_name: &'a str,
+    pub role: &'a str,
+}
+
+pub async fn insert<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    user: &NewUser<'_>,
+) -> StorageResult<UserRow> {
+    let now = now_millis();
+    let row = sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO users (email, password_hash, full_name, role, is_active, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, 1, $5, $5) RETURNING {COLUMNS}"
+    )))
+    .bind(user.email)
+    .bind(user.password_hash)
+    .bind(user.full_name)
+    .bind(user.role)
+    .bind(now)
+    .fetch_one(db)
+    .await?;
+    Ok(row)
+}
+
+pub async fn count<'e, E: Executor<'e, Database = Any>>(db: E) -> StorageResult<i64> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
+        .fetch_one(db)
+        .await?;
+    Ok(n)
+}
+
+pub async fn find_by_email<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    email: &str,
+) -> StorageResult<Option<UserRow>> {
+    let row = sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM users WHERE email = $1"
+    )))
+    .bind(email)
+    .fetch_optional(db)
+    .await?;
+    Ok(row)
+}
+
+pub async fn find_by_id<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: i64,
+) -> StorageResult<Option<UserRow>> {
+    let row = sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM users WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    Ok(row)
+}
+
+pub async fn list<'e, E: Executor<'e, Database = Any>>(db: E) -> StorageResult<Vec<UserRow>> {
+    let rows = sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM users ORDER BY id"
+    )))
+    .fetch_all(db)
+    .await?;
+    Ok(rows)
+}
+
+pub async fn set_role<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: i64,
+    role: &str,
+) -> StorageResult<bool> {
+    let done = sqlx::query("UPDATE users SET role = $1, updated_at = $2 WHERE id = $3")
+        .bind(role)
+        .bind(now_millis())
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn set_active<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: i64,
+    active: bool,
+) -> StorageResult<bool> {
+    let done = sqlx::query("UPDATE users SET is_active = $1, updated_at = $2 WHERE id = $3")
+        .bind(flag(active))
+        .bind(now_millis())
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn set_password_hash<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: i64,
+    password_hash: &str,
+) -> StorageResult<()> {
+    sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+        .bind(password_hash)
+        .bind(now_millis())
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_full_name<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: i64,
+    full_name: &str,
+) -> StorageResult<()> {
+    sqlx::query("UPDATE users SET full_name = $1, updated_at = $2 WHERE id = $3")
+        .bind(full_name)
+        .bind(now_millis())
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
