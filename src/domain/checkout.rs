@@ -189,11 +189,17 @@ pub async fn checkout(
             Some(changed) => {
                 taken.insert(sku, (product.id, changed));
             }
-            None => shortages.push(Shortage {
-                product_sku: sku.to_owned(),
-                requested: quantity,
-                available: product.stock,
-            }),
+            None => {
+                // Read again: the stock seen before the update may be stale by now.
+                let available = products::find_by_id(&mut *tx, product.id)
+                    .await?
+                    .map_or(product.stock, |p| p.stock);
+                shortages.push(Shortage {
+                    product_sku: sku.to_owned(),
+                    requested: quantity,
+                    available,
+                });
+            }
         }
     }
     if !shortages.is_empty() {

@@ -1,0 +1,12 @@
+//! API tests: the real server on a random port, a fresh database per test, HTTP only.
+
+mod auth;
+mod bad_input;
+mod catalogue;
+mod checkout;
+mod dashboard;
+mod events;
+mod operations;
+mod settings;
+mod support;
+mod users;

@@ -1,0 +1,173 @@
+use reqwest::{Method, StatusCode};
+
+use crate::support::TestApp;
+
+#[tokio::test]
+async fn health_ready_and_request_ids() {
+    let app = TestApp::spawn().await;
+    let health = app.request(Method::GET, "/health", None, None).await;
+    assert_eq!(health.status, StatusCode::OK);
+    assert_eq!(health.body["status"], "healthy");
+    let generated = health.headers["x-request-id"].to_str().unwrap();
+    assert_eq!(generated.len(), 36, "a UUID is generated: {generated}");
+
+    let ready = app.request(Method::GET, "/ready", None, None).await;
+    assert_eq!(ready.status, StatusCode::OK);
+    assert_eq!(ready.body["status"], "ready");
+    assert_eq!(ready.body["checks"]["database"], "ok");
+
+    let echoed = app
+        .client
+        .get(app.url("/health"))
+        .header("X-Request-ID", "till-7-request-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(echoed.headers()["x-request-id"], "till-7-request-42");
+}
+
+#[tokio::test]
+async fn ready_is_503_and_requests_fail_fast_when_the_database_is_gone() {
+    let app = TestApp::spawn().await;
+    app.state.db.close().await;
+    let ready = app.request(Method::GET, "/ready", None, None).await;
+    assert_eq!(
+        ready.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        ready.text
+    );
+    assert_eq!(ready.body["status"], "unavailable");
+    assert_eq!(ready.body["checks"]["database"], "unreachable");
+    let failing = app.get("/api/products", &app.admin_token).await;
+    assert_eq!(
+        failing.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        failing.text
+    );
+    assert!(failing.headers.contains_key("retry-after"));
+    assert_eq!(
+        app.request(Method::GET, "/health", None, None).await.status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn metrics_count_requests_per_route_as_json_and_prometheus_text() {
+    let app = TestApp::spawn().await;
+    for _ in 0..3 {
+        app.get("/api/products", &app.admin_token).await;
+    }
+    app.get("/api/products/NOPE", &app.admin_token).await;
+    let json = app.request(Method::GET, "/metrics", None, None).await;
+    assert_eq!(json.status, StatusCode::OK);
+    let products = &json.body["routes"]["GET /api/products"];
+    assert_eq!(products["count"], 3);
+    for field in ["min_ms", "avg_ms", "p95_ms", "p99_ms", "max_ms"] {
+        assert!(products[field].as_f64().is_some(), "missing {field}");
+    }
+    assert!(products["p99_ms"].as_f64() >= products["min_ms"].as_f64());
+    assert_eq!(
+        json.body["routes"]["GET /api/products/{sku}"]["client_errors"],
+        1
+    );
+
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .header("Accept", "text/plain;version=0.0.4")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        text.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = text.text().await.unwrap();
+    assert!(text.contains("# TYPE siprems_http_request_duration_seconds summary"));
+    assert!(text.contains(
+        "siprems_http_requests_total{method=\"GET\",route=\"/api/products\",status=\"2xx_3xx\"} 3"
+    ));
+    let by_query = app
+        .request(Method::GET, "/metrics?format=prometheus", None, None)
+        .await;
+    assert!(by_query.text.contains("siprems_uptime_seconds"));
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_route() {
+    let app = TestApp::spawn().await;
+    let doc = app
+        .request(Method::GET, "/api/openapi.json", None, None)
+        .await;
+    assert_eq!(doc.status, StatusCode::OK);
+    assert!(doc.body["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc.body["paths"].as_object().unwrap();
+    for path in [
+        "/api/auth/login",
+        "/api/auth/register",
+        "/api/auth/refresh",
+        "/api/auth/logout",
+        "/api/auth/profile",
+        "/api/auth/change-password",
+        "/api/users",
+        "/api/users/{user_id}/role",
+        "/api/products",
+        "/api/products/{sku}",
+        "/api/products/{sku}/stock",
+        "/api/products/stats",
+        "/api/categories",
+        "/api/transactions",
+        "/api/transactions/{transaction_id}",
+        "/api/transactions/export.csv",
+        "/api/events",
+        "/api/events/{event_id}",
+        "/api/dashboard-stats",
+        "/api/settings",
+        "/api/settings/status",
+        "/health",
+        "/ready",
+        "/metrics",
+    ] {
+        assert!(paths.contains_key(path), "{path} is not documented");
+    }
+    assert!(doc.body["components"]["schemas"]["ProductView"].is_object());
+    assert!(doc.body["components"]["securitySchemes"]["bearer"].is_object());
+}
+
+#[tokio::test]
+async fn graceful_shutdown_finishes_in_flight_requests() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let mut app = TestApp::spawn().await;
+    let body = serde_json::json!({
+        "email": crate::support::ADMIN_EMAIL, "password": crate::support::ADMIN_PASSWORD
+    })
+    .to_string();
+    let (head, tail) = body.split_at(10);
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let request = format!(
+        "POST /api/auth/login HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{head}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
+    // Shutdown starts while the request is half sent; it must still be answered.
+    app.begin_stop();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    stream.write_all(tail.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("access_token"));
+    app.stop().await;
+    assert!(
+        tokio::net::TcpStream::connect(&address).await.is_err(),
+        "server stopped accepting"
+    );
+}

@@ -1,0 +1,297 @@
+//! The one test-support module: spawns the real server on a random port against a fresh
+//! database and talks HTTP to it.
+//!
+//! The backend comes from `SIPREMS_TEST_DATABASE_URL`: unset means a fresh SQLite file per
+//! test; `postgres://...` means a fresh database per test on that server. In CI
+//! (`CI=true`) an unreachable PostgreSQL fails the test loudly instead of skipping.
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use siprems::app::{AppState, Application};
+use siprems::config::Config;
+use siprems::storage::Db;
+use sqlx::Connection;
+use tokio::sync::oneshot;
+
+pub const ADMIN_EMAIL: &str = "owner@test.shop";
+pub const ADMIN_PASSWORD: &str = "owner-password-123";
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub admin_token: String,
+    pub database_url: String,
+    /// The running server's state, for tests that reach behind the API.
+    pub state: AppState,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    _dir: tempfile::TempDir,
+}
+
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Response {
+    /// The JSON `error` message of a failed request.
+    pub fn error(&self) -> &str {
+        self.body["error"].as_str().unwrap_or_default()
+    }
+}
+
+async fn fresh_database_url(dir: &tempfile::TempDir) -> String {
+    match std::env::var("SIPREMS_TEST_DATABASE_URL") {
+        Ok(server) if server.starts_with("postgres") => {
+            let name = format!("siprems_test_{}", uuid::Uuid::new_v4().simple());
+            let mut admin = sqlx::PgConnection::connect(&server)
+                .await
+                .unwrap_or_else(|e| {
+                    panic!("PostgreSQL at SIPREMS_TEST_DATABASE_URL is unreachable: {e}")
+                });
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut admin)
+                .await
+                .expect("create test database");
+            let (base, _) = server.rsplit_once('/').expect("database url has a path");
+            format!("{base}/{name}")
+        }
+        _ => format!("sqlite://{}", dir.path().join("test.db").display()),
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(customize: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database_url = fresh_database_url(&dir).await;
+        let mut config = Config::defaults();
+        config.bind = "127.0.0.1:0".parse().unwrap();
+        config.database_url = database_url.clone();
+        config.db_max_connections = 8;
+        config.jwt_secret = Some("test-secret-that-is-long-enough-for-hs256!".into());
+        config.admin_email = ADMIN_EMAIL.into();
+        config.admin_password = Some(ADMIN_PASSWORD.into());
+        config.demo = false;
+        config.timezone = chrono_tz::Asia::Jakarta;
+        customize(&mut config);
+        let admin_email = config.admin_email.clone();
+
+        let app = Application::build(config)
+            .await
+            .expect("application builds");
+        let address = format!("http://{}", app.local_addr());
+        let state = app.state().clone();
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until(async {
+            let _ = stopped.await;
+        }));
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap();
+        let mut test_app = TestApp {
+            address,
+            client,
+            admin_token: String::new(),
+            database_url,
+            state,
+            shutdown: Some(shutdown),
+            server: Some(server),
+            _dir: dir,
+        };
+        test_app.admin_token = test_app.login(&admin_email, ADMIN_PASSWORD).await;
+        test_app
+    }
+
+    /// Asks the server to shut down gracefully, without waiting.
+    pub fn begin_stop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+
+    /// Stops the server gracefully and waits until it has finished.
+    pub async fn stop(&mut self) {
+        self.begin_stop();
+        if let Some(server) = self.server.take() {
+            server
+                .await
+                .expect("server task")
+                .expect("server ran cleanly");
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Response {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        into_response(request.send().await.expect("request sent")).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.request(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Response {
+        self.request(Method::POST, path, Some(token), Some(&body))
+            .await
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> Response {
+        self.request(Method::PUT, path, Some(token), Some(&body))
+            .await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Response {
+        self.request(Method::DELETE, path, Some(token), None).await
+    }
+
+    /// Sends a raw body with a JSON content type (for malformed-input tests).
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        token: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> Response {
+        let request = self
+            .client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(body);
+        into_response(request.send().await.expect("request sent")).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let response = self
+            .request(
+                Method::POST,
+                "/api/auth/login",
+                None,
+                Some(&json!({"email": email, "password": password})),
+            )
+            .await;
+        assert_eq!(
+            response.status,
+            StatusCode::OK,
+            "login failed: {}",
+            response.text
+        );
+        response.body["access_token"]
+            .as_str()
+            .expect("access token")
+            .to_owned()
+    }
+
+    /// Registers a cashier (every account after the first) and returns their token.
+    pub async fn cashier(&self, email: &str) -> String {
+        let response = self
+            .request(
+                Method::POST,
+                "/api/auth/register",
+                None,
+                Some(&json!({"email": email, "password": "cashier-password-1", "full_name": "Cashier"})),
+            )
+            .await;
+        assert_eq!(response.status, StatusCode::CREATED, "{}", response.text);
+        assert_eq!(response.body["user"]["role"], "cashier");
+        self.login(email, "cashier-password-1").await
+    }
+
+    pub async fn create_product(&self, sku: &str, price: &str, stock: i64) -> Value {
+        let response = self
+            .post(
+                "/api/products",
+                &self.admin_token,
+                json!({"sku": sku, "name": format!("Product {sku}"), "category": "Bakery",
+                       "price": price, "cost_price": "1000", "stock": stock}),
+            )
+            .await;
+        assert_eq!(response.status, StatusCode::CREATED, "{}", response.text);
+        response.body
+    }
+
+    pub async fn checkout(&self, token: &str, items: Value) -> Response {
+        self.post("/api/transactions", token, json!({ "items": items }))
+            .await
+    }
+
+    pub async fn stock_of(&self, sku: &str) -> i64 {
+        let response = self
+            .get(&format!("/api/products/{sku}"), &self.admin_token)
+            .await;
+        response.body["stock"].as_i64().expect("stock")
+    }
+
+    /// Products whose stock differs from their ledger sum, read straight from the database.
+    pub async fn ledger_mismatches(&self) -> Vec<(String, i64, i64)> {
+        let db = Db::connect(&self.database_url, 1).await.expect("connect");
+        let mismatches = siprems::storage::ledger::mismatches(db.pool())
+            .await
+            .expect("query");
+        db.close().await;
+        mismatches
+    }
+
+    pub async fn count_rows(&self, table: &str) -> i64 {
+        let db = Db::connect(&self.database_url, 1).await.expect("connect");
+        let (n,): (i64,) =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+                .fetch_one(db.pool())
+                .await
+                .expect("count");
+        db.close().await;
+        n
+    }
+}
+
+async fn into_response(response: reqwest::Response) -> Response {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let text = response.text().await.expect("body");
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Response {
+        status,
+        headers,
+        body,
+        text,
+    }
+}
+
+/// Every error answer has the same shape.
+pub fn assert_error(response: &Response, status: StatusCode) {
+    assert_eq!(
+        response.status, status,
+        "unexpected answer: {}",
+        response.text
+    );
+    assert!(
+        response.body["error"]
+            .as_str()
+            .is_some_and(|e| !e.is_empty()),
+        "error body lacks a message: {}",
+        response.text
+    );
+}
