@@ -9,8 +9,11 @@ use tokio::net::TcpListener;
 
 use crate::config::Config;
 use crate::domain::auth::{self, Authenticator};
+use crate::domain::forecasting::{ForecastSettings, Forecaster};
+use crate::domain::jobs::{self, JobQueue};
 use crate::domain::{demo, settings};
 use crate::observability::RouteMetrics;
+use crate::storage::model_store::{DatabaseModelStore, DirectoryModelStore, ModelStore};
 use crate::storage::{Backend, Db, secrets};
 
 /// Everything a request handler may use. Cheap to clone; nothing in it is state another
@@ -21,17 +24,15 @@ pub struct AppState {
     pub auth: Arc<Authenticator>,
     pub config: Arc<Config>,
     pub metrics: Arc<RouteMetrics>,
+    pub forecaster: Arc<Forecaster>,
+    pub jobs: JobQueue,
     pub started_at: Instant,
 }
 
 impl AppState {
     /// Connects, migrates and prepares a fresh database (settings, first admin, demo data).
     pub async fn build(config: Config) -> anyhow::Result<AppState> {
-        let db = Db::connect(&config.database_url, config.db_max_connections)
-            .await
-            .context("connecting to the database")?;
-        db.migrate().await.context("migrating the database")?;
-        settings::initialize(&db, config.timezone).await?;
+        let db = open_database(&config).await?;
 
         let secret = jwt_secret(&config, &db).await?;
         let auth = Authenticator::new(
@@ -56,12 +57,43 @@ impl AppState {
         }
 
         Ok(AppState {
+            forecaster: Arc::new(forecaster(&config, &db)?),
+            jobs: JobQueue::new(db.clone()),
             db,
             auth: Arc::new(auth),
             config: Arc::new(config),
             metrics: Arc::new(RouteMetrics::default()),
             started_at: Instant::now(),
         })
+    }
+}
+
+/// Connects and migrates: every command works on an up-to-date schema.
+pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
+    let db = Db::connect(&config.database_url, config.db_max_connections)
+        .await
+        .context("connecting to the database")?;
+    db.migrate().await.context("migrating the database")?;
+    settings::initialize(&db, config.timezone).await?;
+    Ok(db)
+}
+
+/// The forecaster with the configured model store.
+pub fn forecaster(config: &Config, db: &Db) -> anyhow::Result<Forecaster> {
+    let settings = ForecastSettings {
+        tolerance: config.model_tolerance,
+        ..ForecastSettings::default()
+    };
+    Ok(Forecaster::new(db.clone(), model_store(config, db)?, settings))
+}
+
+fn model_store(config: &Config, db: &Db) -> anyhow::Result<Arc<dyn ModelStore>> {
+    match config.model_store.as_str() {
+        "database" => Ok(Arc::new(DatabaseModelStore::new(db.clone()))),
+        other => match other.strip_prefix("dir:") {
+            Some(path) if !path.is_empty() => Ok(Arc::new(DirectoryModelStore::new(path))),
+            _ => anyhow::bail!("SIPREMS_MODEL_STORE must be `database` or `dir:PATH`, got {other:?}"),
+        },
     }
 }
 
@@ -107,12 +139,29 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` resolves, then lets in-flight requests finish.
+    /// Serves until `shutdown` resolves, then lets in-flight requests finish. In the
+    /// embedded mode the job runner and the retraining schedule run alongside.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let router = crate::http::router(self.state.clone());
+        let (stop_background, stopped) = tokio::sync::watch::channel(false);
+        let background = self.state.config.in_process_jobs.then(|| {
+            let state = &self.state;
+            let worker = tokio::spawn(jobs::run_worker(
+                state.jobs.clone(),
+                state.forecaster.clone(),
+                state.config.job_time_limit(),
+                stopped.clone(),
+            ));
+            let scheduler = tokio::spawn(jobs::run_scheduler(
+                state.jobs.clone(),
+                state.config.train_cron.clone(),
+                stopped.clone(),
+            ));
+            (worker, scheduler)
+        });
         tracing::info!(address = %self.local_addr(), database = self.state.db.backend().name(), "SIPREMS is listening");
         axum::serve(
             self.listener,
@@ -121,6 +170,15 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await
         .context("serving HTTP")?;
+        let _ = stop_background.send(true);
+        if let Some((worker, scheduler)) = background {
+            // A job still running is interrupted; it stays in the database and runs
+            // again at the next start.
+            worker.abort();
+            scheduler.abort();
+            let _ = worker.await;
+            let _ = scheduler.await;
+        }
         self.state.db.close().await;
         tracing::info!("stopped");
         Ok(())

@@ -14,7 +14,8 @@ use crate::app::{self, Application};
 use crate::config::Config;
 use crate::domain::auth::{self, Role};
 use crate::domain::progress::Progress;
-use crate::domain::{demo, history_import, settings};
+use crate::domain::jobs::{self, JobQueue};
+use crate::domain::{demo, history_import};
 use crate::observability;
 use crate::storage::Db;
 
@@ -44,6 +45,41 @@ enum Command {
         #[arg(long)]
         create_products: bool,
     },
+    /// Train forecast models now, in this process.
+    Train {
+        /// Train this product only.
+        #[arg(long, conflicts_with = "all", required_unless_present = "all")]
+        sku: Option<String>,
+        /// Train every active product.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Backtest forecasts on files alone (no server, no database): for each cutoff and SKU,
+    /// fit on history up to the cutoff and forecast the following days.
+    Backtest {
+        /// Sales history in the import format.
+        #[arg(long)]
+        history: PathBuf,
+        /// Events CSV: `date,name[,type]`.
+        #[arg(long)]
+        events: Option<PathBuf>,
+        /// Comma-separated cutoff dates, YYYY-MM-DD.
+        #[arg(long)]
+        cutoffs: String,
+        /// Days to forecast after each cutoff.
+        #[arg(long)]
+        horizon: usize,
+        /// Where to write `model,sku,cutoff,date,forecast,lower,upper`.
+        #[arg(long)]
+        out: PathBuf,
+        /// `auto` picks the best backtested candidate per SKU and cutoff.
+        #[arg(long, default_value = "auto")]
+        model: String,
+    },
+    /// Run queued background jobs (training, asynchronous predictions).
+    Worker,
+    /// Enqueue the retraining of all models on the configured schedule.
+    Scheduler,
     /// Load generated data.
     Seed {
         /// The demo shop: a few dozen products and two years of sales.
@@ -152,6 +188,55 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{summary}");
             Ok(())
         }
+        Command::Train { sku, all: _ } => {
+            let db = open(&config).await?;
+            let forecaster = app::forecaster(&config, &db)?;
+            let outcomes = match sku {
+                Some(sku) => vec![forecaster.train_product(&sku).await?],
+                None => forecaster.train_many(false).await?,
+            };
+            for outcome in &outcomes {
+                println!(
+                    "{:<16} {:<10} {:<8} {}",
+                    outcome.product_sku,
+                    outcome.outcome,
+                    outcome.kind.as_deref().unwrap_or("-"),
+                    outcome.detail
+                );
+            }
+            Ok(())
+        }
+        Command::Backtest { history, events, cutoffs, horizon, out, model } => {
+            let choice: forecast::ModelChoice = model.parse().context("--model")?;
+            let cutoffs = forecast::files::parse_cutoffs(&cutoffs).context("--cutoffs")?;
+            let engine = forecast::Engine::lazy();
+            let report = tokio::task::spawn_blocking(move || {
+                forecast::files::run_backtest_files(&history, events.as_deref(), &cutoffs, horizon, choice, &out, &engine)
+            })
+            .await??;
+            println!("{report}");
+            Ok(())
+        }
+        Command::Worker => {
+            let db = open(&config).await?;
+            let forecaster = std::sync::Arc::new(app::forecaster(&config, &db)?);
+            let (stop, stopped) = tokio::sync::watch::channel(false);
+            let worker = tokio::spawn(jobs::run_worker(JobQueue::new(db), forecaster, config.job_time_limit(), stopped));
+            app::shutdown_signal().await;
+            let _ = stop.send(true);
+            worker.abort();
+            let _ = worker.await;
+            Ok(())
+        }
+        Command::Scheduler => {
+            let db = open(&config).await?;
+            let (stop, stopped) = tokio::sync::watch::channel(false);
+            let scheduler = tokio::spawn(jobs::run_scheduler(JobQueue::new(db), config.train_cron.clone(), stopped));
+            app::shutdown_signal().await;
+            let _ = stop.send(true);
+            let _ = scheduler.await;
+            Ok(())
+        }
         Command::Seed {
             demo: _,
             seed,
@@ -167,14 +252,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// Connects and migrates: every command works on an up-to-date schema.
 async fn open(config: &Config) -> anyhow::Result<Db> {
-    let db = Db::connect(&config.database_url, config.db_max_connections)
-        .await
-        .context("connecting to the database")?;
-    db.migrate().await.context("migrating the database")?;
-    settings::initialize(&db, config.timezone).await?;
-    Ok(db)
+    app::open_database(config).await
 }
 
 /// A progress bar on a terminal; plain progress lines (at most one every 2 s) otherwise.

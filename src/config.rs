@@ -7,6 +7,8 @@ use std::time::Duration;
 use chrono_tz::Tz;
 use clap::Args;
 
+use crate::domain::jobs::TrainingSchedule;
+
 #[derive(Debug, Clone, Args)]
 pub struct Config {
     /// Address the HTTP API listens on.
@@ -99,6 +101,27 @@ pub struct Config {
     )]
     pub request_timeout_secs: u64,
 
+    /// Where trained models are kept: `database`, or `dir:PATH` for a (shared) directory.
+    #[arg(long, global = true, env = "SIPREMS_MODEL_STORE", default_value = "database")]
+    pub model_store: String,
+
+    /// When all models are retrained: cron with seconds, UTC (`0 0 2 * * *` = 02:00).
+    #[arg(long, global = true, env = "SIPREMS_TRAIN_CRON", default_value = "0 0 2 * * *")]
+    pub train_cron: TrainingSchedule,
+
+    /// Run background jobs and the schedule inside `serve` (the embedded mode); `0` leaves
+    /// them to separate worker and scheduler processes.
+    #[arg(long, global = true, env = "SIPREMS_IN_PROCESS_JOBS", default_value = "1", value_parser = parse_flag)]
+    pub in_process_jobs: bool,
+
+    /// Time limit for one background job, in seconds.
+    #[arg(long, global = true, env = "SIPREMS_JOB_TIME_LIMIT", default_value_t = 1800)]
+    pub job_time_limit_secs: u64,
+
+    /// How much worse (as a fraction of MASE) a new model may be than the active one.
+    #[arg(long, global = true, env = "SIPREMS_MODEL_TOLERANCE", default_value_t = 0.10)]
+    pub model_tolerance: f64,
+
     /// Log format: `pretty` for people, `json` for log collectors.
     #[arg(
         long,
@@ -130,6 +153,10 @@ impl Config {
 
     pub fn refresh_token_ttl(&self) -> Duration {
         Duration::from_secs(self.refresh_token_ttl_secs)
+    }
+
+    pub fn job_time_limit(&self) -> Duration {
+        Duration::from_secs(self.job_time_limit_secs)
     }
 
     pub fn request_timeout(&self) -> Duration {

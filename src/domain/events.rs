@@ -4,8 +4,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::calendar::{format_date, parse_date};
+use super::jobs::JobQueue;
 use super::{DomainError, DomainResult, optional_text, required_text};
-use crate::storage::{Db, events};
+use crate::storage::{Db, events, models};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -145,20 +146,15 @@ pub async fn get(db: &Db, id: i64) -> DomainResult<EventView> {
         .ok_or_else(|| DomainError::not_found(format!("event {id}")))
 }
 
-pub async fn create(db: &Db, input: EventInput) -> DomainResult<EventView> {
-    let valid = validate(&input)?;
-    let data = events::EventData {
-        name: &valid.name,
-        date: &valid.date,
-        end_date: valid.end_date.as_deref(),
-        kind: input.kind.as_str(),
-        description: valid.description.as_deref(),
-        include_in_prediction: input.include_in_prediction,
-    };
-    Ok(view(events::insert(db.pool(), &data).await?))
+/// Events marked for prediction are inputs of every product's model: a change makes all
+/// models stale and schedules their retraining.
+async fn models_changed(db: &Db, jobs: &JobQueue, reason: &str) -> DomainResult<()> {
+    models::mark_stale(db.pool(), None, reason).await?;
+    jobs.retrain_stale_soon().await?;
+    Ok(())
 }
 
-pub async fn update(db: &Db, id: i64, input: EventInput) -> DomainResult<EventView> {
+pub async fn create(db: &Db, jobs: &JobQueue, input: EventInput) -> DomainResult<EventView> {
     let valid = validate(&input)?;
     let data = events::EventData {
         name: &valid.name,
@@ -168,15 +164,41 @@ pub async fn update(db: &Db, id: i64, input: EventInput) -> DomainResult<EventVi
         description: valid.description.as_deref(),
         include_in_prediction: input.include_in_prediction,
     };
-    events::update(db.pool(), id, &data)
+    let event = view(events::insert(db.pool(), &data).await?);
+    if event.include_in_prediction {
+        models_changed(db, jobs, "event added").await?;
+    }
+    Ok(event)
+}
+
+pub async fn update(db: &Db, jobs: &JobQueue, id: i64, input: EventInput) -> DomainResult<EventView> {
+    let valid = validate(&input)?;
+    let before = get(db, id).await?;
+    let data = events::EventData {
+        name: &valid.name,
+        date: &valid.date,
+        end_date: valid.end_date.as_deref(),
+        kind: input.kind.as_str(),
+        description: valid.description.as_deref(),
+        include_in_prediction: input.include_in_prediction,
+    };
+    let event = events::update(db.pool(), id, &data)
         .await?
         .map(view)
-        .ok_or_else(|| DomainError::not_found(format!("event {id}")))
+        .ok_or_else(|| DomainError::not_found(format!("event {id}")))?;
+    if before.include_in_prediction || event.include_in_prediction {
+        models_changed(db, jobs, "event changed").await?;
+    }
+    Ok(event)
 }
 
-pub async fn delete(db: &Db, id: i64) -> DomainResult<()> {
+pub async fn delete(db: &Db, jobs: &JobQueue, id: i64) -> DomainResult<()> {
+    let before = get(db, id).await?;
     if !events::delete(db.pool(), id).await? {
         return Err(DomainError::not_found(format!("event {id}")));
+    }
+    if before.include_in_prediction {
+        models_changed(db, jobs, "event deleted").await?;
     }
     Ok(())
 }

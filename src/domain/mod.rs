@@ -8,10 +8,13 @@ pub mod checkout;
 pub mod dashboard;
 pub mod demo;
 pub mod events;
+pub mod forecasting;
 pub mod history_import;
+pub mod jobs;
 pub mod money;
 pub mod products;
 pub mod progress;
+pub mod recommendations;
 pub mod settings;
 pub mod users;
 

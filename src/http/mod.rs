@@ -18,7 +18,7 @@ use tower_http::trace::TraceLayer;
 use crate::app::AppState;
 use error::ApiError;
 use routes::{
-    auth, categories, dashboard, events, operations, products, settings, transactions, users,
+    auth, categories, dashboard, events, operations, predictions, products, settings, transactions, users,
 };
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -68,6 +68,17 @@ pub fn router(state: AppState) -> Router {
             "/events/{event_id}",
             get(events::get).put(events::update).delete(events::remove),
         )
+        .route("/products/{sku}/models", get(predictions::model_versions))
+        .route("/predict", post(predictions::predict))
+        .route("/predict/async", post(predictions::predict_async))
+        .route("/predict/task/{task_id}", get(predictions::predict_task))
+        .route("/recommendations", get(predictions::recommendations))
+        .route("/tasks/training/product/{sku}", post(predictions::train_product))
+        .route("/tasks/training/all", post(predictions::train_all))
+        .route("/tasks/active", get(predictions::active))
+        .route("/tasks/scheduled", get(predictions::scheduled))
+        .route("/tasks/{task_id}", get(predictions::task))
+        .route("/tasks/{task_id}/cancel", post(predictions::cancel))
         .route("/dashboard-stats", get(dashboard::stats))
         .route("/settings", get(settings::get).put(settings::update))
         .route("/settings/status", get(settings::status))

@@ -4,7 +4,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::routes::{
-    auth, categories, dashboard, events, operations, products, settings, transactions, users,
+    auth, categories, dashboard, events, operations, predictions, products, settings, transactions, users,
 };
 
 #[derive(OpenApi)]
@@ -19,6 +19,9 @@ use super::routes::{
         categories::list, categories::create, categories::update, categories::remove,
         transactions::checkout, transactions::list, transactions::get, transactions::export_csv,
         events::list, events::create, events::get, events::update, events::remove,
+        predictions::predict, predictions::predict_async, predictions::predict_task, predictions::recommendations,
+        predictions::model_versions, predictions::train_product, predictions::train_all, predictions::task, predictions::active,
+        predictions::scheduled, predictions::cancel,
         dashboard::stats,
         settings::get, settings::update, settings::status,
         operations::health, operations::ready, operations::metrics,

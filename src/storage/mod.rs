@@ -5,7 +5,10 @@
 pub mod categories;
 pub mod events;
 pub mod idempotency;
+pub mod jobs;
 pub mod ledger;
+pub mod model_store;
+pub mod models;
 pub mod products;
 pub mod reports;
 pub mod sales;
@@ -36,6 +39,8 @@ pub enum StorageError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("database error: {0}")]
     Query(#[source] sqlx::Error),
+    #[error("model store: {0}")]
+    Artifact(String),
 }
 
 impl From<sqlx::Error> for StorageError {

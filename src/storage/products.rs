@@ -290,3 +290,13 @@ pub async fn stats<'e, E: Executor<'e, Database = Any>>(
     .await?;
     Ok(row)
 }
+
+/// Every product's SKU, id and current sale price: what a bulk load needs to resolve SKUs.
+pub async fn sku_ids_and_prices<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+) -> StorageResult<Vec<(String, i64, i64)>> {
+    let rows = sqlx::query_as::<_, (String, i64, i64)>("SELECT sku, id, price_cents FROM products")
+        .fetch_all(db)
+        .await?;
+    Ok(rows)
+}

@@ -271,3 +271,15 @@ pub async fn items_between<'e, E: Executor<'e, Database = Any>>(
     .await?;
     Ok(rows)
 }
+
+/// Rows to hand [`insert_items`] and [`insert_many_with_ids`] per call in a bulk load.
+/// On SQLite, sqlx looks up every parameter's name with `sqlite3_bind_parameter_name`,
+/// a linear scan, so binding one statement costs the square of its parameter count:
+/// small statements are much faster there. PostgreSQL binds in linear time and prefers
+/// fewer round trips.
+pub fn bulk_rows_per_call(backend: Backend) -> usize {
+    match backend {
+        Backend::Sqlite => std::env::var("X_BULK").ok().and_then(|v| v.parse().ok()).unwrap_or(64),
+        Backend::Postgres => BATCH_ROWS,
+    }
+}

@@ -140,3 +140,15 @@ pub async fn set_full_name<'e, E: Executor<'e, Database = Any>>(
         .await?;
     Ok(())
 }
+
+/// The oldest active admin account, if any (the shop owner; demo sales are rung up by them).
+pub async fn first_admin_id<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+) -> StorageResult<Option<i64>> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "SELECT id FROM users WHERE role = 'admin' AND is_active = 1 ORDER BY id LIMIT 1",
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|(id,)| id))
+}

@@ -6,6 +6,7 @@ mod catalogue;
 mod checkout;
 mod dashboard;
 mod events;
+mod forecasting;
 mod operations;
 mod settings;
 mod support;

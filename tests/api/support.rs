@@ -267,6 +267,52 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Loads sales history through the import (as `siprems import` would).
+    pub async fn import_history(&self, csv: &str) {
+        let options = siprems::domain::history_import::ImportOptions { create_products: false };
+        siprems::domain::history_import::import_bytes(
+            &self.state.db,
+            csv.as_bytes(),
+            &options,
+            &siprems::domain::progress::Silent,
+        )
+        .await
+        .expect("history imports");
+    }
+
+    /// Polls a task until it leaves the queue, for at most `seconds`.
+    pub async fn wait_for_task(&self, task_id: &str, seconds: u64) -> Value {
+        let deadline = std::time::Instant::now() + Duration::from_secs(seconds);
+        loop {
+            let task = self.get(&format!("/api/tasks/{task_id}"), &self.admin_token).await;
+            assert_eq!(task.status, StatusCode::OK, "{}", task.text);
+            let status = task.body["status"].as_str().unwrap_or_default().to_owned();
+            if !["queued", "running"].contains(&status.as_str()) {
+                return task.body;
+            }
+            assert!(std::time::Instant::now() < deadline, "task {task_id} still {status}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+/// Daily history as import CSV: `days` days ending yesterday (store time), a weekly
+/// pattern (weekends busier) with a little deterministic wobble.
+pub fn weekly_history_csv(sku: &str, days: i64, base: f64) -> String {
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Jakarta).date_naive();
+    let mut csv = String::from("date,sku,quantity\n");
+    for back in (1..=days).rev() {
+        let date = today - chrono::Duration::days(back);
+        let weekday = chrono::Datelike::weekday(&date).num_days_from_monday() as f64;
+        let weekend = if weekday >= 5.0 { 1.6 } else { 1.0 };
+        let wobble = ((back * 7919) % 5) as f64 - 2.0;
+        let quantity = (base * weekend + wobble).round().max(1.0) as i64;
+        csv.push_str(&format!("{date},{sku},{quantity}\n"));
+    }
+    csv
+}
+
 async fn into_response(response: reqwest::Response) -> Response {
     let status = response.status();
     let headers = response.headers().clone();

@@ -25,7 +25,7 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, axum::Json<EventView>)> {
     Ok((
         StatusCode::CREATED,
-        axum::Json(events::create(&state.db, input).await?),
+        axum::Json(events::create(&state.db, &state.jobs, input).await?),
     ))
 }
 
@@ -48,7 +48,7 @@ pub async fn update(
     Path(id): Path<i64>,
     Json(input): Json<EventInput>,
 ) -> ApiResult<axum::Json<EventView>> {
-    Ok(axum::Json(events::update(&state.db, id, input).await?))
+    Ok(axum::Json(events::update(&state.db, &state.jobs, id, input).await?))
 }
 
 #[utoipa::path(delete, path = "/api/events/{event_id}", tag = "events", security(("bearer" = [])),
@@ -58,6 +58,6 @@ pub async fn remove(
     Admin(_): Admin,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
-    events::delete(&state.db, id).await?;
+    events::delete(&state.db, &state.jobs, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

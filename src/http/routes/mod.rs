@@ -2,6 +2,7 @@ pub mod auth;
 pub mod categories;
 pub mod dashboard;
 pub mod events;
+pub mod predictions;
 pub mod operations;
 pub mod products;
 pub mod settings;

@@ -1,0 +1,167 @@
+//! Forecasts, restock advice, model versions and background tasks (admin only: cashiers
+//! cannot see forecasts).
+
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::app::AppState;
+use crate::domain::forecasting::{ModelVersionView, Prediction, RecommendationList};
+use crate::domain::jobs::{JobSpec, TaskView};
+use crate::domain::products::check_sku;
+use crate::http::error::{ApiResult, ErrorBody};
+use crate::http::extract::{Admin, Json, Path, Query};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PredictRequest {
+    pub product_sku: String,
+    /// Days to forecast, 1..365.
+    pub days: i64,
+}
+
+fn checked(request: &PredictRequest) -> ApiResult<(String, usize)> {
+    let sku = check_sku(&request.product_sku)?;
+    if !(1..=365).contains(&request.days) {
+        return Err(crate::domain::DomainError::validation("days must be between 1 and 365").into());
+    }
+    Ok((sku, request.days as usize))
+}
+
+#[utoipa::path(post, path = "/api/predict", tag = "forecast", security(("bearer" = [])), request_body = PredictRequest,
+    responses((status = 200, body = Prediction),
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "Too little history to forecast")))]
+pub async fn predict(
+    State(state): State<AppState>,
+    Admin(_): Admin,
+    Json(request): Json<PredictRequest>,
+) -> ApiResult<axum::Json<Prediction>> {
+    let (sku, days) = checked(&request)?;
+    Ok(axum::Json(state.forecaster.predict(&sku, days).await?))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Accepted {
+    pub task_id: String,
+    pub status: String,
+}
+
+fn accepted(task: TaskView) -> (StatusCode, axum::Json<Accepted>) {
+    (StatusCode::ACCEPTED, axum::Json(Accepted { task_id: task.task_id, status: task.status }))
+}
+
+#[utoipa::path(post, path = "/api/predict/async", tag = "forecast", security(("bearer" = [])),
+    request_body = PredictRequest, responses((status = 202, body = Accepted), (status = 400, body = ErrorBody)))]
+pub async fn predict_async(
+    State(state): State<AppState>,
+    Admin(_): Admin,
+    Json(request): Json<PredictRequest>,
+) -> ApiResult<(StatusCode, axum::Json<Accepted>)> {
+    let (sku, days) = checked(&request)?;
+    crate::domain::products::get(&state.db, &sku).await?;
+    let task = state.jobs.enqueue(&JobSpec::Predict { sku, days }, Duration::ZERO, None).await?;
+    Ok(accepted(task))
+}
+
+#[utoipa::path(get, path = "/api/predict/task/{task_id}", tag = "forecast", security(("bearer" = [])),
+    params(("task_id" = String, Path)), responses((status = 200, body = TaskView), (status = 404, body = ErrorBody)))]
+pub async fn predict_task(
+    State(state): State<AppState>,
+    Admin(_): Admin,
+    Path(task_id): Path<String>,
+) -> ApiResult<axum::Json<TaskView>> {
+    Ok(axum::Json(state.jobs.get(&task_id).await?))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RecommendationQuery {
+    /// Horizon in days, 1..365 (default 7).
+    pub days: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/recommendations", tag = "forecast", security(("bearer" = [])),
+    params(RecommendationQuery), responses((status = 200, body = RecommendationList), (status = 400, body = ErrorBody)))]
+pub async fn recommendations(
+    State(state): State<AppState>,
+    Admin(_): Admin,
+    Query(query): Query<RecommendationQuery>,
+) -> ApiResult<axum::Json<RecommendationList>> {
+    let days = query.days.unwrap_or(7);
+    if !(1..=365).contains(&days) {
+        return Err(crate::domain::DomainError::validation("days must be between 1 and 365").into());
+    }
+    Ok(axum::Json(state.forecaster.recommendations(days as usize).await?))
+}
+
+#[utoipa::path(get, path = "/api/products/{sku}/models", tag = "forecast", security(("bearer" = [])),
+    params(("sku" = String, Path)),
+    responses((status = 200, body = Vec<ModelVersionView>), (status = 404, body = ErrorBody)))]
+pub async fn model_versions(
+    State(state): State<AppState>,
+    Admin(_): Admin,
+    Path(sku): Path<String>,
+) -> ApiResult<axum::Json<Vec<ModelVersionView>>> {
+    Ok(axum::Json(state.forecaster.versions(&sku).await?))
+}
+
+#[utoipa::path(post, path = "/api/tasks/training/product/{sku}", tag = "tasks", security(("bearer" = [])),
+    params(("sku" = String, Path)), responses((status = 202, body = Accepted), (status = 404, body = ErrorBody)))]
+pub async fn train_product(
+    State(state): State<AppState>,
+    Admin(_): Admin,
+    Path(sku): Path<String>,
+) -> ApiResult<(StatusCode, axum::Json<Accepted>)> {
+    let product = crate::domain::products::get(&state.db, &sku).await?;
+    let task = state
+        .jobs
+        .enqueue(&JobSpec::TrainProduct { sku: product.sku }, Duration::ZERO, None)
+        .await?;
+    Ok(accepted(task))
+}
+
+#[utoipa::path(post, path = "/api/tasks/training/all", tag = "tasks", security(("bearer" = [])),
+    responses((status = 202, body = Accepted)))]
+pub async fn train_all(State(state): State<AppState>, Admin(_): Admin) -> ApiResult<(StatusCode, axum::Json<Accepted>)> {
+    let task = state.jobs.enqueue(&JobSpec::TrainAll, Duration::ZERO, None).await?;
+    Ok(accepted(task))
+}
+
+#[utoipa::path(get, path = "/api/tasks/{task_id}", tag = "tasks", security(("bearer" = [])),
+    params(("task_id" = String, Path)), responses((status = 200, body = TaskView), (status = 404, body = ErrorBody)))]
+pub async fn task(
+    State(state): State<AppState>,
+    Admin(_): Admin,
+    Path(task_id): Path<String>,
+) -> ApiResult<axum::Json<TaskView>> {
+    Ok(axum::Json(state.jobs.get(&task_id).await?))
+}
+
+#[utoipa::path(get, path = "/api/tasks/active", tag = "tasks", security(("bearer" = [])),
+    responses((status = 200, body = Vec<TaskView>, description = "Jobs running now")))]
+pub async fn active(State(state): State<AppState>, Admin(_): Admin) -> ApiResult<axum::Json<Vec<TaskView>>> {
+    Ok(axum::Json(state.jobs.list(&["running"]).await?))
+}
+
+#[utoipa::path(get, path = "/api/tasks/scheduled", tag = "tasks", security(("bearer" = [])),
+    responses((status = 200, body = Vec<TaskView>, description = "Jobs waiting to run, soonest first")))]
+pub async fn scheduled(State(state): State<AppState>, Admin(_): Admin) -> ApiResult<axum::Json<Vec<TaskView>>> {
+    Ok(axum::Json(state.jobs.list(&["queued"]).await?))
+}
+
+#[utoipa::path(post, path = "/api/tasks/{task_id}/cancel", tag = "tasks", security(("bearer" = [])),
+    params(("task_id" = String, Path)),
+    responses((status = 200, body = TaskView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    Admin(_): Admin,
+    Path(task_id): Path<String>,
+) -> ApiResult<axum::Json<TaskView>> {
+    Ok(axum::Json(state.jobs.cancel(&task_id).await?))
+}
+
