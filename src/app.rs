@@ -9,11 +9,13 @@ use tokio::net::TcpListener;
 
 use crate::config::Config;
 use crate::domain::auth::{self, Authenticator};
+use crate::domain::cache::ResponseCache;
 use crate::domain::forecasting::{ForecastSettings, Forecaster};
 use crate::domain::jobs::{self, JobQueue};
 use crate::domain::{demo, settings};
 use crate::observability::RouteMetrics;
 use crate::storage::model_store::{DatabaseModelStore, DirectoryModelStore, ModelStore};
+use crate::storage::shared::{InProcessStore, RedisStore, SharedStore};
 use crate::storage::{Backend, Db, secrets};
 
 /// Everything a request handler may use. Cheap to clone; nothing in it is state another
@@ -26,6 +28,9 @@ pub struct AppState {
     pub metrics: Arc<RouteMetrics>,
     pub forecaster: Arc<Forecaster>,
     pub jobs: JobQueue,
+    /// Redis or this process: cache entries, rate-limit buckets, login back-off.
+    pub shared: Arc<dyn SharedStore>,
+    pub cache: Arc<ResponseCache>,
     pub started_at: Instant,
 }
 
@@ -56,8 +61,12 @@ impl AppState {
             demo::seed(&db, &demo::DemoOptions::default()).await?;
         }
 
+        let shared = shared_store(&config).await?;
+        let cache = Arc::new(ResponseCache::new(shared.clone()));
         Ok(AppState {
-            forecaster: Arc::new(forecaster(&config, &db)?),
+            forecaster: Arc::new(forecaster(&config, &db, cache.clone())?),
+            shared,
+            cache,
             jobs: JobQueue::new(db.clone()),
             db,
             auth: Arc::new(auth),
@@ -78,13 +87,35 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
     Ok(db)
 }
 
+/// Redis when configured, this process's memory otherwise.
+pub async fn shared_store(config: &Config) -> anyhow::Result<Arc<dyn SharedStore>> {
+    Ok(match &config.redis_url {
+        Some(url) => Arc::new(
+            RedisStore::connect(url, &config.redis_prefix)
+                .await
+                .context("REDIS_URL")?,
+        ),
+        None => Arc::new(InProcessStore::default()),
+    })
+}
+
 /// The forecaster with the configured model store.
-pub fn forecaster(config: &Config, db: &Db) -> anyhow::Result<Forecaster> {
+pub fn forecaster(
+    config: &Config,
+    db: &Db,
+    cache: Arc<ResponseCache>,
+) -> anyhow::Result<Forecaster> {
     let settings = ForecastSettings {
         tolerance: config.model_tolerance,
+        choice: config.forecast_model,
         ..ForecastSettings::default()
     };
-    Ok(Forecaster::new(db.clone(), model_store(config, db)?, settings))
+    Ok(Forecaster::new(
+        db.clone(),
+        model_store(config, db)?,
+        cache,
+        settings,
+    ))
 }
 
 fn model_store(config: &Config, db: &Db) -> anyhow::Result<Arc<dyn ModelStore>> {
@@ -92,7 +123,9 @@ fn model_store(config: &Config, db: &Db) -> anyhow::Result<Arc<dyn ModelStore>> 
         "database" => Ok(Arc::new(DatabaseModelStore::new(db.clone()))),
         other => match other.strip_prefix("dir:") {
             Some(path) if !path.is_empty() => Ok(Arc::new(DirectoryModelStore::new(path))),
-            _ => anyhow::bail!("SIPREMS_MODEL_STORE must be `database` or `dir:PATH`, got {other:?}"),
+            _ => {
+                anyhow::bail!("SIPREMS_MODEL_STORE must be `database` or `dir:PATH`, got {other:?}")
+            }
         },
     }
 }

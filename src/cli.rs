@@ -13,8 +13,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::app::{self, Application};
 use crate::config::Config;
 use crate::domain::auth::{self, Role};
-use crate::domain::progress::Progress;
+use crate::domain::cache::ResponseCache;
 use crate::domain::jobs::{self, JobQueue};
+use crate::domain::progress::Progress;
 use crate::domain::{demo, history_import};
 use crate::observability;
 use crate::storage::Db;
@@ -190,7 +191,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Train { sku, all: _ } => {
             let db = open(&config).await?;
-            let forecaster = app::forecaster(&config, &db)?;
+            let cache = std::sync::Arc::new(ResponseCache::new(app::shared_store(&config).await?));
+            let forecaster = app::forecaster(&config, &db, cache)?;
             let outcomes = match sku {
                 Some(sku) => vec![forecaster.train_product(&sku).await?],
                 None => forecaster.train_many(false).await?,
@@ -206,12 +208,27 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Backtest { history, events, cutoffs, horizon, out, model } => {
+        Command::Backtest {
+            history,
+            events,
+            cutoffs,
+            horizon,
+            out,
+            model,
+        } => {
             let choice: forecast::ModelChoice = model.parse().context("--model")?;
             let cutoffs = forecast::files::parse_cutoffs(&cutoffs).context("--cutoffs")?;
             let engine = forecast::Engine::lazy();
             let report = tokio::task::spawn_blocking(move || {
-                forecast::files::run_backtest_files(&history, events.as_deref(), &cutoffs, horizon, choice, &out, &engine)
+                forecast::files::run_backtest_files(
+                    &history,
+                    events.as_deref(),
+                    &cutoffs,
+                    horizon,
+                    choice,
+                    &out,
+                    &engine,
+                )
             })
             .await??;
             println!("{report}");
@@ -219,9 +236,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Worker => {
             let db = open(&config).await?;
-            let forecaster = std::sync::Arc::new(app::forecaster(&config, &db)?);
+            let cache = std::sync::Arc::new(ResponseCache::new(app::shared_store(&config).await?));
+            let forecaster = std::sync::Arc::new(app::forecaster(&config, &db, cache)?);
             let (stop, stopped) = tokio::sync::watch::channel(false);
-            let worker = tokio::spawn(jobs::run_worker(JobQueue::new(db), forecaster, config.job_time_limit(), stopped));
+            let worker = tokio::spawn(jobs::run_worker(
+                JobQueue::new(db),
+                forecaster,
+                config.job_time_limit(),
+                stopped,
+            ));
             app::shutdown_signal().await;
             let _ = stop.send(true);
             worker.abort();
@@ -231,7 +254,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Scheduler => {
             let db = open(&config).await?;
             let (stop, stopped) = tokio::sync::watch::channel(false);
-            let scheduler = tokio::spawn(jobs::run_scheduler(JobQueue::new(db), config.train_cron.clone(), stopped));
+            let scheduler = tokio::spawn(jobs::run_scheduler(
+                JobQueue::new(db),
+                config.train_cron.clone(),
+                stopped,
+            ));
             app::shutdown_signal().await;
             let _ = stop.send(true);
             let _ = scheduler.await;

@@ -30,6 +30,28 @@ pub struct Config {
     )]
     pub database_url: String,
 
+    /// Redis for the cache, rate limits and shared counters (`redis://host:port/db`);
+    /// unset keeps them in this process (the embedded mode).
+    #[arg(long, global = true, env = "REDIS_URL")]
+    pub redis_url: Option<String>,
+
+    /// Prefix of every key SIPREMS writes to Redis, so installations can share one.
+    #[arg(
+        long,
+        global = true,
+        env = "SIPREMS_REDIS_PREFIX",
+        default_value = "siprems:"
+    )]
+    pub redis_prefix: String,
+
+    /// Enforce per-IP and per-user request rate limits (1) or not (0).
+    #[arg(long, global = true, env = "SIPREMS_RATE_LIMITS", default_value = "1", value_parser = parse_flag)]
+    pub rate_limits: bool,
+
+    /// Take the client address from X-Forwarded-For / X-Real-IP (only behind a proxy you run).
+    #[arg(long, global = true, env = "SIPREMS_TRUST_PROXY", default_value = "0", value_parser = parse_flag)]
+    pub trust_proxy: bool,
+
     /// Maximum connections in the database pool.
     #[arg(
         long,
@@ -102,11 +124,21 @@ pub struct Config {
     pub request_timeout_secs: u64,
 
     /// Where trained models are kept: `database`, or `dir:PATH` for a (shared) directory.
-    #[arg(long, global = true, env = "SIPREMS_MODEL_STORE", default_value = "database")]
+    #[arg(
+        long,
+        global = true,
+        env = "SIPREMS_MODEL_STORE",
+        default_value = "database"
+    )]
     pub model_store: String,
 
     /// When all models are retrained: cron with seconds, UTC (`0 0 2 * * *` = 02:00).
-    #[arg(long, global = true, env = "SIPREMS_TRAIN_CRON", default_value = "0 0 2 * * *")]
+    #[arg(
+        long,
+        global = true,
+        env = "SIPREMS_TRAIN_CRON",
+        default_value = "0 0 2 * * *"
+    )]
     pub train_cron: TrainingSchedule,
 
     /// Run background jobs and the schedule inside `serve` (the embedded mode); `0` leaves
@@ -115,11 +147,26 @@ pub struct Config {
     pub in_process_jobs: bool,
 
     /// Time limit for one background job, in seconds.
-    #[arg(long, global = true, env = "SIPREMS_JOB_TIME_LIMIT", default_value_t = 1800)]
+    #[arg(
+        long,
+        global = true,
+        env = "SIPREMS_JOB_TIME_LIMIT",
+        default_value_t = 1800
+    )]
     pub job_time_limit_secs: u64,
 
+    /// Which forecast model to train: `auto` (the best backtested candidate per product),
+    /// `prophet`, `ets` or `naive`.
+    #[arg(long, global = true, env = "SIPREMS_FORECAST_MODEL", default_value = "auto", value_parser = parse_model_choice)]
+    pub forecast_model: forecast::ModelChoice,
+
     /// How much worse (as a fraction of MASE) a new model may be than the active one.
-    #[arg(long, global = true, env = "SIPREMS_MODEL_TOLERANCE", default_value_t = 0.10)]
+    #[arg(
+        long,
+        global = true,
+        env = "SIPREMS_MODEL_TOLERANCE",
+        default_value_t = 0.10
+    )]
     pub model_tolerance: f64,
 
     /// Log format: `pretty` for people, `json` for log collectors.
@@ -144,6 +191,12 @@ fn parse_flag(value: &str) -> Result<bool, String> {
         "0" | "false" | "no" | "off" => Ok(false),
         other => Err(format!("expected 1 or 0, got {other:?}")),
     }
+}
+
+fn parse_model_choice(value: &str) -> Result<forecast::ModelChoice, String> {
+    value
+        .parse()
+        .map_err(|e: forecast::ForecastError| e.to_string())
 }
 
 impl Config {

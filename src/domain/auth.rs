@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{DomainError, DomainResult, required_text};
+use crate::storage::shared::SharedStore;
 use crate::storage::{Db, tokens, users};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -198,6 +199,14 @@ impl Authenticator {
         })
     }
 
+    /// The user an access token names, if its signature and expiry hold (no database
+    /// call: for rate limiting, not for authorization).
+    pub fn user_id_of(&self, access_token: &str) -> Option<i64> {
+        self.verify(access_token, TokenKind::Access)
+            .ok()
+            .map(|(id, _)| id)
+    }
+
     /// Resolves an access token to the active user it names.
     pub async fn authenticate(&self, db: &Db, access_token: &str) -> DomainResult<Principal> {
         let (user_id, _) = self.verify(access_token, TokenKind::Access)?;
@@ -246,10 +255,26 @@ impl Authenticator {
         row.try_into()
     }
 
-    pub async fn login(&self, db: &Db, email: &str, password: &str) -> DomainResult<LoginResult> {
+    /// Checks credentials. After a few failures for one account, further attempts must
+    /// wait (doubling each time), whichever instance they reach.
+    pub async fn login(
+        &self,
+        db: &Db,
+        shared: &dyn SharedStore,
+        email: &str,
+        password: &str,
+    ) -> DomainResult<LoginResult> {
         let invalid = || DomainError::Unauthenticated("invalid email or password".into());
         let email = email.trim().to_lowercase();
+        let backoff = LoginBackoff::load(shared, &email).await;
+        if let Some(wait) = backoff.wait() {
+            return Err(DomainError::RateLimited {
+                message: "too many failed logins for this account; wait before trying again".into(),
+                retry_after: wait,
+            });
+        }
         if password.len() > MAX_PASSWORD {
+            backoff.record_failure(shared, &email).await;
             return Err(invalid());
         }
         let user = users::find_by_email(db.pool(), &email).await?;
@@ -260,8 +285,12 @@ impl Authenticator {
         let password_ok = verify_password(password.to_owned(), hash).await?;
         let user = match user {
             Some(user) if password_ok && user.is_active == 1 => user,
-            _ => return Err(invalid()),
+            _ => {
+                backoff.record_failure(shared, &email).await;
+                return Err(invalid());
+            }
         };
+        backoff.clear(shared, &email).await;
         let tokens = self.issue(db, user.id).await?;
         Ok(LoginResult {
             tokens,
@@ -318,6 +347,60 @@ impl Authenticator {
         // Sessions elsewhere may belong to whoever knew the old password.
         tokens::revoke_all_for_user(db.pool(), user.id).await?;
         Ok(())
+    }
+}
+
+/// Failed logins of one account, kept in the shared store for a quarter of an hour.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct LoginBackoff {
+    failures: u32,
+    last_failure_ms: i64,
+}
+
+/// Failures allowed before attempts have to wait.
+const FREE_FAILURES: u32 = 5;
+const MAX_WAIT: Duration = Duration::from_secs(300);
+const FAILURE_MEMORY: Duration = Duration::from_secs(900);
+
+impl LoginBackoff {
+    fn key(email: &str) -> String {
+        format!("login:{email}")
+    }
+
+    async fn load(shared: &dyn SharedStore, email: &str) -> LoginBackoff {
+        match shared.get(&Self::key(email)).await {
+            Ok(Some(text)) => serde_json::from_str(&text).unwrap_or_default(),
+            // An unreachable store must not lock everyone out.
+            _ => LoginBackoff::default(),
+        }
+    }
+
+    /// How long the next attempt must still wait, if at all.
+    fn wait(&self) -> Option<Duration> {
+        if self.failures < FREE_FAILURES {
+            return None;
+        }
+        let penalty =
+            Duration::from_secs(1 << (self.failures - FREE_FAILURES).min(9)).min(MAX_WAIT);
+        let since = chrono::Utc::now().timestamp_millis() - self.last_failure_ms;
+        let remaining = penalty.as_millis() as i64 - since;
+        (remaining > 0).then(|| Duration::from_millis(remaining as u64))
+    }
+
+    async fn record_failure(&self, shared: &dyn SharedStore, email: &str) {
+        let next = LoginBackoff {
+            failures: self.failures + 1,
+            last_failure_ms: chrono::Utc::now().timestamp_millis(),
+        };
+        if let Ok(text) = serde_json::to_string(&next) {
+            let _ = shared.set(&Self::key(email), &text, FAILURE_MEMORY).await;
+        }
+    }
+
+    async fn clear(&self, shared: &dyn SharedStore, email: &str) {
+        if self.failures > 0 {
+            let _ = shared.delete(&Self::key(email)).await;
+        }
     }
 }
 
@@ -464,6 +547,36 @@ mod tests {
         assert!(check_password_rules("short").is_err());
         assert!(check_password_rules("long enough").is_ok());
         assert!(check_password_rules(&"x".repeat(200)).is_err());
+    }
+
+    #[test]
+    fn login_back_off_starts_after_five_failures_and_doubles() {
+        let now = chrono::Utc::now().timestamp_millis();
+        let fresh = LoginBackoff {
+            failures: 4,
+            last_failure_ms: now,
+        };
+        assert!(fresh.wait().is_none());
+        let fifth = LoginBackoff {
+            failures: 5,
+            last_failure_ms: now,
+        };
+        assert!(fifth.wait().is_some_and(|w| w <= Duration::from_secs(1)));
+        let seventh = LoginBackoff {
+            failures: 7,
+            last_failure_ms: now,
+        };
+        assert!(seventh.wait().is_some_and(|w| w > Duration::from_secs(3)));
+        let long_ago = LoginBackoff {
+            failures: 7,
+            last_failure_ms: now - 10_000,
+        };
+        assert!(long_ago.wait().is_none());
+        let many = LoginBackoff {
+            failures: 40,
+            last_failure_ms: now,
+        };
+        assert!(many.wait().is_some_and(|w| w <= MAX_WAIT));
     }
 
     #[test]

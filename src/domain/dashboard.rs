@@ -13,7 +13,7 @@ use super::products::{ProductQuery, ProductView};
 use super::{DomainError, DomainResult, products, settings};
 use crate::storage::{Db, reports};
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub enum RangeKind {
     #[serde(rename = "today")]
     Today,
@@ -26,7 +26,7 @@ pub enum RangeKind {
     Custom,
 }
 
-#[derive(Debug, Default, Deserialize, IntoParams)]
+#[derive(Debug, Default, Serialize, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct DashboardQuery {
@@ -38,7 +38,7 @@ pub struct DashboardQuery {
     pub to: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct DayPoint {
     pub date: String,
     pub revenue: Money,
@@ -46,7 +46,7 @@ pub struct DayPoint {
     pub units: i64,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TopProduct {
     pub sku: String,
     pub name: String,
@@ -55,14 +55,14 @@ pub struct TopProduct {
     pub revenue: Money,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TopCategory {
     pub category: String,
     pub units: i64,
     pub revenue: Money,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct DashboardStats {
     pub from: String,
     pub to: String,

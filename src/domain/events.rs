@@ -171,7 +171,12 @@ pub async fn create(db: &Db, jobs: &JobQueue, input: EventInput) -> DomainResult
     Ok(event)
 }
 
-pub async fn update(db: &Db, jobs: &JobQueue, id: i64, input: EventInput) -> DomainResult<EventView> {
+pub async fn update(
+    db: &Db,
+    jobs: &JobQueue,
+    id: i64,
+    input: EventInput,
+) -> DomainResult<EventView> {
     let valid = validate(&input)?;
     let before = get(db, id).await?;
     let data = events::EventData {

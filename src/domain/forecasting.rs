@@ -6,10 +6,14 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{Days, NaiveDate};
-use forecast::{DailyHistory, Engine, ForecastPoint, Holiday, Metrics, ModelChoice, ModelKind, TrainConfig, TrainedModel};
+use forecast::{
+    DailyHistory, Engine, ForecastPoint, Holiday, Metrics, ModelChoice, ModelKind, TrainConfig,
+    TrainedModel,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::cache::{Group, ResponseCache};
 use super::calendar::{StoreCalendar, format_date};
 use super::recommendations::{self, DayDemand, Recommendation};
 use super::{DomainError, DomainResult, millis_to_rfc3339, settings};
@@ -54,6 +58,8 @@ pub struct Forecaster {
     /// Loaded artifacts by version id. Versions are immutable, so an entry never goes
     /// stale; a newly activated version simply has a new id.
     cache: moka::sync::Cache<i64, Arc<TrainedModel>>,
+    /// Cached predictions and advice, invalidated when a version is activated.
+    responses: Arc<ResponseCache>,
     settings: ForecastSettings,
 }
 
@@ -113,7 +119,7 @@ pub struct ChartPoint {
     pub event: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Prediction {
     pub product_sku: String,
     #[serde(rename = "chartData")]
@@ -123,7 +129,7 @@ pub struct Prediction {
     pub model: ModelInfo,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct RecommendationList {
     pub horizon_days: usize,
     pub items: Vec<Recommendation>,
@@ -137,12 +143,18 @@ struct Loaded {
 }
 
 impl Forecaster {
-    pub fn new(db: Db, store: Arc<dyn ModelStore>, settings: ForecastSettings) -> Self {
+    pub fn new(
+        db: Db,
+        store: Arc<dyn ModelStore>,
+        responses: Arc<ResponseCache>,
+        settings: ForecastSettings,
+    ) -> Self {
         Forecaster {
             db,
             store,
             engine: Engine::lazy(),
             cache: moka::sync::Cache::new(2_000),
+            responses,
             settings,
         }
     }
@@ -171,10 +183,15 @@ impl Forecaster {
         let engine = self.engine.clone();
         let config = self.train_config();
         let trained = match history {
-            None => Err(forecast::ForecastError::TooLittleHistory { days_with_sales: 0, required: 14 }),
-            Some(history) => tokio::task::spawn_blocking(move || engine.train(&history, &holidays, &config))
-                .await
-                .map_err(|e| DomainError::Internal(format!("training task: {e}")))?,
+            None => Err(forecast::ForecastError::TooLittleHistory {
+                days_with_sales: 0,
+                required: 14,
+            }),
+            Some(history) => {
+                tokio::task::spawn_blocking(move || engine.train(&history, &holidays, &config))
+                    .await
+                    .map_err(|e| DomainError::Internal(format!("training task: {e}")))?
+            }
         };
         self.record(&product, trained, started).await
     }
@@ -184,7 +201,11 @@ impl Forecaster {
         let calendar = settings::calendar(&self.db).await?;
         let holidays = load_holidays(&self.db).await?;
         let started = crate::storage::now_millis();
-        let stale: Vec<i64> = models::stale_products(self.db.pool()).await?.into_iter().map(|(id, _)| id).collect();
+        let stale: Vec<i64> = models::stale_products(self.db.pool())
+            .await?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
         let all = products::all(self.db.pool()).await?;
         let targets: Vec<_> = all
             .into_iter()
@@ -203,9 +224,10 @@ impl Forecaster {
         if !jobs.is_empty() {
             let engine = self.engine.clone();
             let config = self.train_config();
-            let results = tokio::task::spawn_blocking(move || engine.train_many(jobs, &holidays, &config))
-                .await
-                .map_err(|e| DomainError::Internal(format!("training task: {e}")))?;
+            let results =
+                tokio::task::spawn_blocking(move || engine.train_many(jobs, &holidays, &config))
+                    .await
+                    .map_err(|e| DomainError::Internal(format!("training task: {e}")))?;
             for (product_id, result) in results {
                 let product = &by_id[&product_id];
                 outcomes.push(self.record(product, result, started).await?);
@@ -222,31 +244,54 @@ impl Forecaster {
         started: i64,
     ) -> DomainResult<TrainingOutcome> {
         let model = match trained {
-            Err(forecast::ForecastError::TooLittleHistory { days_with_sales, .. }) => {
+            Err(forecast::ForecastError::TooLittleHistory {
+                days_with_sales, ..
+            }) => {
                 return Ok(skipped(&product.sku, days_with_sales));
             }
             Err(error) => {
                 let note = format!("training failed: {error}");
-                let version = self.insert_version(product.id, "none", "failed", None, None, &note).await?;
+                let version = self
+                    .insert_version(product.id, "none", "failed", None, None, &note)
+                    .await?;
                 tracing::warn!(sku = %product.sku, %error, "training failed; the previous version stays active");
                 return Ok(outcome(&product.sku, "failed", Some(version), None, note));
             }
             Ok(model) => model,
         };
         let kind = kind_name(model.kind);
-        let metrics_json = serde_json::to_string(&model.metrics).map_err(|e| DomainError::Internal(e.to_string()))?;
+        let metrics_json = serde_json::to_string(&model.metrics)
+            .map_err(|e| DomainError::Internal(e.to_string()))?;
         let active = models::active(self.db.pool(), product.id).await?;
         if let Some(reason) = self.validation_failure(&model, active.as_ref()) {
             let version = self
-                .insert_version(product.id, kind, "rejected", Some(&model), Some(&metrics_json), &reason)
+                .insert_version(
+                    product.id,
+                    kind,
+                    "rejected",
+                    Some(&model),
+                    Some(&metrics_json),
+                    &reason,
+                )
                 .await?;
             tracing::info!(sku = %product.sku, %reason, "new version rejected");
-            return Ok(outcome(&product.sku, "rejected", Some(version), Some(kind), reason));
+            return Ok(outcome(
+                &product.sku,
+                "rejected",
+                Some(version),
+                Some(kind),
+                reason,
+            ));
         }
 
         // The artifact is complete in the store before any row points at it.
-        let artifact_key = format!("models/{}/{}.json", product.id, uuid::Uuid::new_v4().simple());
-        let body = serde_json::to_string(&model).map_err(|e| DomainError::Internal(e.to_string()))?;
+        let artifact_key = format!(
+            "models/{}/{}.json",
+            product.id,
+            uuid::Uuid::new_v4().simple()
+        );
+        let body =
+            serde_json::to_string(&model).map_err(|e| DomainError::Internal(e.to_string()))?;
         self.store.put(&artifact_key, &body).await?;
 
         let mut tx = self.db.begin_write().await?;
@@ -254,7 +299,10 @@ impl Forecaster {
         let (status, note) = if models::retire(&mut tx, product.id, expected).await? {
             ("active", "validated and activated".to_owned())
         } else {
-            ("rejected", "another training activated a version first".to_owned())
+            (
+                "rejected",
+                "another training activated a version first".to_owned(),
+            )
         };
         let new = models::NewVersion {
             product_id: product.id,
@@ -271,9 +319,22 @@ impl Forecaster {
                 drop(tx);
                 let note = "another training activated a version first";
                 let version = self
-                    .insert_version(product.id, kind, "rejected", Some(&model), Some(&metrics_json), note)
+                    .insert_version(
+                        product.id,
+                        kind,
+                        "rejected",
+                        Some(&model),
+                        Some(&metrics_json),
+                        note,
+                    )
                     .await?;
-                return Ok(outcome(&product.sku, "rejected", Some(version), Some(kind), note.into()));
+                return Ok(outcome(
+                    &product.sku,
+                    "rejected",
+                    Some(version),
+                    Some(kind),
+                    note.into(),
+                ));
             }
             other => other?,
         };
@@ -281,22 +342,41 @@ impl Forecaster {
         if status == "active" {
             models::clear_stale(self.db.pool(), product.id, started).await?;
             self.cache.insert(version, Arc::new(model));
+            self.responses.invalidate(&[Group::Forecasts]).await;
         }
-        let outcome_name = if status == "active" { "activated" } else { "rejected" };
-        Ok(outcome(&product.sku, outcome_name, Some(version), Some(kind), note))
+        let outcome_name = if status == "active" {
+            "activated"
+        } else {
+            "rejected"
+        };
+        Ok(outcome(
+            &product.sku,
+            outcome_name,
+            Some(version),
+            Some(kind),
+            note,
+        ))
     }
 
-    fn validation_failure(&self, model: &TrainedModel, active: Option<&models::ModelVersionRow>) -> Option<String> {
-        let finite = model
-            .forecast
-            .iter()
-            .all(|p| [p.predicted, p.lower, p.upper].iter().all(|v| v.is_finite() && *v >= 0.0));
+    fn validation_failure(
+        &self,
+        model: &TrainedModel,
+        active: Option<&models::ModelVersionRow>,
+    ) -> Option<String> {
+        let finite = model.forecast.iter().all(|p| {
+            [p.predicted, p.lower, p.upper]
+                .iter()
+                .all(|v| v.is_finite() && *v >= 0.0)
+        });
         if !finite || model.forecast.len() < STORED_HORIZON {
             return Some("forecast has missing, negative or non-finite values".into());
         }
         let mase = model.metrics.mase;
         if !mase.is_finite() || mase > self.settings.max_mase {
-            return Some(format!("holdout MASE {mase:.3} is above the bound {:.3}", self.settings.max_mase));
+            return Some(format!(
+                "holdout MASE {mase:.3} is above the bound {:.3}",
+                self.settings.max_mase
+            ));
         }
         let previous = active
             .and_then(|v| v.metrics.as_deref())
@@ -340,15 +420,12 @@ impl Forecaster {
         if let Some(model) = self.cache.get(&version.id) {
             return Ok(Loaded { version, model });
         }
-        let key = version
-            .artifact_key
-            .as_deref()
-            .ok_or_else(|| DomainError::Internal(format!("active version {} has no artifact", version.id)))?;
-        let body = self
-            .store
-            .get(key)
-            .await?
-            .ok_or_else(|| DomainError::Internal(format!("artifact {key} is missing from the model store")))?;
+        let key = version.artifact_key.as_deref().ok_or_else(|| {
+            DomainError::Internal(format!("active version {} has no artifact", version.id))
+        })?;
+        let body = self.store.get(key).await?.ok_or_else(|| {
+            DomainError::Internal(format!("artifact {key} is missing from the model store"))
+        })?;
         let model: TrainedModel = serde_json::from_str(&body)
             .map_err(|e| DomainError::Internal(format!("artifact {key} is unreadable: {e}")))?;
         let model = Arc::new(model);
@@ -357,11 +434,24 @@ impl Forecaster {
     }
 
     /// The active model of a product, trained on first use.
-    async fn active_model(&self, product: &products::ProductRow, first_day: NaiveDate, days: usize) -> DomainResult<Loaded> {
+    async fn active_model(
+        &self,
+        product: &products::ProductRow,
+        first_day: NaiveDate,
+        days: usize,
+    ) -> DomainResult<Loaded> {
         let covers = |loaded: &Loaded| {
             let last_needed = first_day + Days::new(days as u64 - 1);
-            loaded.model.forecast.first().is_some_and(|p| p.date <= first_day)
-                && loaded.model.forecast.last().is_some_and(|p| p.date >= last_needed)
+            loaded
+                .model
+                .forecast
+                .first()
+                .is_some_and(|p| p.date <= first_day)
+                && loaded
+                    .model
+                    .forecast
+                    .last()
+                    .is_some_and(|p| p.date >= last_needed)
         };
         if let Some(version) = models::active(self.db.pool(), product.id).await? {
             let loaded = self.load(version).await?;
@@ -373,9 +463,14 @@ impl Forecaster {
         if result.outcome == "skipped" {
             return Err(DomainError::Conflict(result.detail));
         }
-        let version = models::active(self.db.pool(), product.id).await?.ok_or_else(|| {
-            DomainError::Conflict(format!("no model could be activated for {}: {}", product.sku, result.detail))
-        })?;
+        let version = models::active(self.db.pool(), product.id)
+            .await?
+            .ok_or_else(|| {
+                DomainError::Conflict(format!(
+                    "no model could be activated for {}: {}",
+                    product.sku, result.detail
+                ))
+            })?;
         let loaded = self.load(version).await?;
         if !covers(&loaded) {
             return Err(DomainError::Conflict(format!(
@@ -388,7 +483,9 @@ impl Forecaster {
 
     pub async fn predict(&self, sku: &str, days: usize) -> DomainResult<Prediction> {
         if !(1..=MAX_DAYS).contains(&days) {
-            return Err(DomainError::validation(format!("days must be between 1 and {MAX_DAYS}")));
+            return Err(DomainError::validation(format!(
+                "days must be between 1 and {MAX_DAYS}"
+            )));
         }
         let product = products::find_by_sku(self.db.pool(), sku)
             .await?
@@ -409,8 +506,10 @@ impl Forecaster {
             .collect();
         let event_days = event_names_by_day(&self.db).await?;
 
-        let actual_by_day: BTreeMap<NaiveDate, f64> =
-            daily.iter().filter_map(|(d, units, _)| Some((parse_day(d)?, *units as f64))).collect();
+        let actual_by_day: BTreeMap<NaiveDate, f64> = daily
+            .iter()
+            .filter_map(|(d, units, _)| Some((parse_day(d)?, *units as f64)))
+            .collect();
         let history_from = first_day - Days::new(CHART_HISTORY_DAYS as u64);
         let mut chart: Vec<ChartPoint> = history_from
             .iter_days()
@@ -432,8 +531,15 @@ impl Forecaster {
             upper: Some(round2(p.upper)),
             event: event_days.get(&p.date).cloned(),
         }));
-        let demand: Vec<DayDemand> = forecast.iter().map(|p| DayDemand { date: p.date, units: p.predicted }).collect();
-        let recommendation = recommendations::recommend(&product.sku, &product.name, product.stock, &demand);
+        let demand: Vec<DayDemand> = forecast
+            .iter()
+            .map(|p| DayDemand {
+                date: p.date,
+                units: p.predicted,
+            })
+            .collect();
+        let recommendation =
+            recommendations::recommend(&product.sku, &product.name, product.stock, &demand);
 
         Ok(Prediction {
             product_sku: product.sku,
@@ -447,7 +553,9 @@ impl Forecaster {
     /// Restock advice for every active product with an active model, most urgent first.
     pub async fn recommendations(&self, days: usize) -> DomainResult<RecommendationList> {
         if !(1..=MAX_DAYS).contains(&days) {
-            return Err(DomainError::validation(format!("days must be between 1 and {MAX_DAYS}")));
+            return Err(DomainError::validation(format!(
+                "days must be between 1 and {MAX_DAYS}"
+            )));
         }
         let calendar = settings::calendar(&self.db).await?;
         let first_day = calendar.today() + Days::new(1);
@@ -458,7 +566,11 @@ impl Forecaster {
             .collect();
         let mut items = Vec::new();
         let mut without_model = Vec::new();
-        for product in products::all(self.db.pool()).await?.into_iter().filter(|p| p.is_active == 1) {
+        for product in products::all(self.db.pool())
+            .await?
+            .into_iter()
+            .filter(|p| p.is_active == 1)
+        {
             let Some(version) = active.get(&product.id).cloned() else {
                 without_model.push(product.sku);
                 continue;
@@ -470,12 +582,24 @@ impl Forecaster {
                 .iter()
                 .filter(|p| p.date >= first_day)
                 .take(days)
-                .map(|p| DayDemand { date: p.date, units: p.predicted })
+                .map(|p| DayDemand {
+                    date: p.date,
+                    units: p.predicted,
+                })
                 .collect();
-            items.push(recommendations::recommend(&product.sku, &product.name, product.stock, &demand));
+            items.push(recommendations::recommend(
+                &product.sku,
+                &product.name,
+                product.stock,
+                &demand,
+            ));
         }
         recommendations::sort_most_urgent_first(&mut items);
-        Ok(RecommendationList { horizon_days: days, items, without_model })
+        Ok(RecommendationList {
+            horizon_days: days,
+            items,
+            without_model,
+        })
     }
 
     /// Version history of a product, newest first.
@@ -531,7 +655,13 @@ fn kind_name(kind: ModelKind) -> &'static str {
     }
 }
 
-fn outcome(sku: &str, name: &str, version: Option<i64>, kind: Option<&str>, detail: String) -> TrainingOutcome {
+fn outcome(
+    sku: &str,
+    name: &str,
+    version: Option<i64>,
+    kind: Option<&str>,
+    detail: String,
+) -> TrainingOutcome {
     TrainingOutcome {
         product_sku: sku.to_owned(),
         outcome: name.to_owned(),
@@ -561,24 +691,40 @@ fn parse_day(text: &str) -> Option<NaiveDate> {
 
 /// The product's daily demand from its first sale to yesterday (or its last sale day if
 /// later), days without sales as zero. `None` without any sale.
-async fn load_history(db: &Db, product_id: i64, calendar: &StoreCalendar) -> DomainResult<Option<DailyHistory>> {
+async fn load_history(
+    db: &Db,
+    product_id: i64,
+    calendar: &StoreCalendar,
+) -> DomainResult<Option<DailyHistory>> {
     let rows = models::daily_units(db.pool(), product_id).await?;
-    let days: Vec<(NaiveDate, i64, i64)> =
-        rows.iter().filter_map(|(d, units, promo)| Some((parse_day(d)?, *units, *promo))).collect();
+    let days: Vec<(NaiveDate, i64, i64)> = rows
+        .iter()
+        .filter_map(|(d, units, promo)| Some((parse_day(d)?, *units, *promo)))
+        .collect();
     let Some(&(start, _, _)) = days.first() else {
         return Ok(None);
     };
     let yesterday = calendar.today() - Days::new(1);
-    let end = days.last().map_or(yesterday, |(d, _, _)| (*d).max(yesterday));
+    let end = days
+        .last()
+        .map_or(yesterday, |(d, _, _)| (*d).max(yesterday));
     let length = (end - start).num_days() as usize + 1;
     let mut units = vec![0.0; length];
     let mut promo = vec![0.0; length];
     for (date, quantity, promo_quantity) in days {
         let index = (date - start).num_days() as usize;
         units[index] = quantity as f64;
-        promo[index] = if quantity > 0 { promo_quantity as f64 / quantity as f64 } else { 0.0 };
+        promo[index] = if quantity > 0 {
+            promo_quantity as f64 / quantity as f64
+        } else {
+            0.0
+        };
     }
-    Ok(Some(DailyHistory { start, units, promo }))
+    Ok(Some(DailyHistory {
+        start,
+        units,
+        promo,
+    }))
 }
 
 /// Events marked for prediction, each as the list of its days.
@@ -586,23 +732,38 @@ async fn load_holidays(db: &Db) -> DomainResult<Vec<Holiday>> {
     let rows = events::list(db.pool(), None, None).await?;
     let mut by_name: BTreeMap<String, Vec<NaiveDate>> = BTreeMap::new();
     for row in rows.into_iter().filter(|e| e.include_in_prediction == 1) {
-        let (Some(first), last) = (parse_day(&row.date), row.end_date.as_deref().and_then(parse_day)) else {
+        let (Some(first), last) = (
+            parse_day(&row.date),
+            row.end_date.as_deref().and_then(parse_day),
+        ) else {
             continue;
         };
         let last = last.unwrap_or(first);
-        by_name.entry(row.name).or_default().extend(first.iter_days().take_while(|d| *d <= last));
+        by_name
+            .entry(row.name)
+            .or_default()
+            .extend(first.iter_days().take_while(|d| *d <= last));
     }
-    Ok(by_name.into_iter().map(|(name, dates)| Holiday { name, dates }).collect())
+    Ok(by_name
+        .into_iter()
+        .map(|(name, dates)| Holiday { name, dates })
+        .collect())
 }
 
 /// Names of all events by day, for marking chart points.
 async fn event_names_by_day(db: &Db) -> DomainResult<BTreeMap<NaiveDate, String>> {
     let mut days: BTreeMap<NaiveDate, String> = BTreeMap::new();
     for row in events::list(db.pool(), None, None).await? {
-        let (Some(first), last) = (parse_day(&row.date), row.end_date.as_deref().and_then(parse_day)) else {
+        let (Some(first), last) = (
+            parse_day(&row.date),
+            row.end_date.as_deref().and_then(parse_day),
+        ) else {
             continue;
         };
-        for day in first.iter_days().take_while(|d| *d <= last.unwrap_or(first)) {
+        for day in first
+            .iter_days()
+            .take_while(|d| *d <= last.unwrap_or(first))
+        {
             days.entry(day)
                 .and_modify(|names| {
                     names.push_str(", ");

@@ -72,7 +72,10 @@ impl From<jobs::JobRow> for TaskView {
             created_at: millis_to_rfc3339(row.created_at),
             started_at: row.started_at.map(millis_to_rfc3339),
             finished_at: row.finished_at.map(millis_to_rfc3339),
-            result: row.result.as_deref().and_then(|r| serde_json::from_str(r).ok()),
+            result: row
+                .result
+                .as_deref()
+                .and_then(|r| serde_json::from_str(r).ok()),
             error: row.error,
         }
     }
@@ -87,13 +90,22 @@ pub struct JobQueue {
 
 impl JobQueue {
     pub fn new(db: Db) -> Self {
-        JobQueue { db, wake: Arc::new(Notify::new()) }
+        JobQueue {
+            db,
+            wake: Arc::new(Notify::new()),
+        }
     }
 
     /// Enqueues a job; with a dedupe key that is already taken, returns the existing job.
-    pub async fn enqueue(&self, spec: &JobSpec, delay: Duration, dedupe_key: Option<&str>) -> DomainResult<TaskView> {
+    pub async fn enqueue(
+        &self,
+        spec: &JobSpec,
+        delay: Duration,
+        dedupe_key: Option<&str>,
+    ) -> DomainResult<TaskView> {
         let id = uuid::Uuid::new_v4().to_string();
-        let payload = serde_json::to_string(spec).map_err(|e| DomainError::Internal(e.to_string()))?;
+        let payload =
+            serde_json::to_string(spec).map_err(|e| DomainError::Internal(e.to_string()))?;
         let job = jobs::NewJob {
             id: &id,
             kind: spec.kind(),
@@ -108,14 +120,16 @@ impl JobQueue {
         } else {
             jobs::find_by_dedupe_key(self.db.pool(), dedupe_key.unwrap_or_default()).await?
         };
-        row.map(TaskView::from).ok_or_else(|| DomainError::Internal("enqueued job vanished".into()))
+        row.map(TaskView::from)
+            .ok_or_else(|| DomainError::Internal("enqueued job vanished".into()))
     }
 
     /// Schedules retraining of stale models soon, once per debounce window.
     pub async fn retrain_stale_soon(&self) -> DomainResult<TaskView> {
         let window = now_millis() / RETRAIN_DEBOUNCE.as_millis() as i64;
         let key = format!("train_stale:{window}");
-        self.enqueue(&JobSpec::TrainStale, RETRAIN_DEBOUNCE, Some(&key)).await
+        self.enqueue(&JobSpec::TrainStale, RETRAIN_DEBOUNCE, Some(&key))
+            .await
     }
 
     pub async fn get(&self, id: &str) -> DomainResult<TaskView> {
@@ -126,14 +140,21 @@ impl JobQueue {
     }
 
     pub async fn list(&self, statuses: &[&str]) -> DomainResult<Vec<TaskView>> {
-        Ok(jobs::with_status(self.db.pool(), statuses, 200).await?.into_iter().map(TaskView::from).collect())
+        Ok(jobs::with_status(self.db.pool(), statuses, 200)
+            .await?
+            .into_iter()
+            .map(TaskView::from)
+            .collect())
     }
 
     /// Cancels a queued job, or marks a running one cancelled so its result is dropped.
     pub async fn cancel(&self, id: &str) -> DomainResult<TaskView> {
         let task = self.get(id).await?;
         if !jobs::cancel(self.db.pool(), id).await? {
-            return Err(DomainError::Conflict(format!("task {id} already finished ({})", task.status)));
+            return Err(DomainError::Conflict(format!(
+                "task {id} already finished ({})",
+                task.status
+            )));
         }
         self.get(id).await
     }
@@ -152,10 +173,14 @@ async fn execute(forecaster: &Forecaster, spec: &JobSpec) -> DomainResult<serde_
         value.map_err(|e| DomainError::Internal(e.to_string()))
     };
     match spec {
-        JobSpec::TrainProduct { sku } => to_json(serde_json::to_value(forecaster.train_product(sku).await?)),
+        JobSpec::TrainProduct { sku } => {
+            to_json(serde_json::to_value(forecaster.train_product(sku).await?))
+        }
         JobSpec::TrainAll => to_json(serde_json::to_value(forecaster.train_many(false).await?)),
         JobSpec::TrainStale => to_json(serde_json::to_value(forecaster.train_many(true).await?)),
-        JobSpec::Predict { sku, days } => to_json(serde_json::to_value(forecaster.predict(sku, *days).await?)),
+        JobSpec::Predict { sku, days } => {
+            to_json(serde_json::to_value(forecaster.predict(sku, *days).await?))
+        }
     }
 }
 
@@ -195,7 +220,12 @@ pub async fn run_worker(
     }
 }
 
-async fn run_one(queue: &JobQueue, forecaster: &Forecaster, job: jobs::JobRow, time_limit: Duration) {
+async fn run_one(
+    queue: &JobQueue,
+    forecaster: &Forecaster,
+    job: jobs::JobRow,
+    time_limit: Duration,
+) {
     let pool = queue.db.pool();
     let spec: JobSpec = match serde_json::from_str(&job.payload) {
         Ok(spec) => spec,
@@ -208,7 +238,10 @@ async fn run_one(queue: &JobQueue, forecaster: &Forecaster, job: jobs::JobRow, t
     tracing::info!(task = %job.id, kind = %job.kind, attempt = job.attempts, "job started");
     let outcome = match tokio::time::timeout(time_limit, execute(forecaster, &spec)).await {
         Ok(outcome) => outcome,
-        Err(_) => Err(DomainError::Internal(format!("timed out after {} s", time_limit.as_secs()))),
+        Err(_) => Err(DomainError::Internal(format!(
+            "timed out after {} s",
+            time_limit.as_secs()
+        ))),
     };
     let stored = match outcome {
         Ok(result) => {
@@ -218,7 +251,13 @@ async fn run_one(queue: &JobQueue, forecaster: &Forecaster, job: jobs::JobRow, t
         Err(error) if is_retryable(&error) && job.attempts < job.max_attempts => {
             let delay = BACKOFF_BASE * 2u32.pow((job.attempts - 1).clamp(0, 10) as u32);
             tracing::warn!(task = %job.id, %error, retry_in_s = delay.as_secs(), "job failed; will retry");
-            jobs::retry_later(pool, &job.id, now_millis() + delay.as_millis() as i64, &error.to_string()).await
+            jobs::retry_later(
+                pool,
+                &job.id,
+                now_millis() + delay.as_millis() as i64,
+                &error.to_string(),
+            )
+            .await
         }
         Err(error) => {
             tracing::warn!(task = %job.id, %error, "job failed");
@@ -252,7 +291,11 @@ impl TrainingSchedule {
 
 /// Enqueues the nightly retraining of all models at each scheduled time. The dedupe key
 /// is the scheduled instant, so any number of schedulers enqueue each run once.
-pub async fn run_scheduler(queue: JobQueue, schedule: TrainingSchedule, mut shutdown: watch::Receiver<bool>) {
+pub async fn run_scheduler(
+    queue: JobQueue,
+    schedule: TrainingSchedule,
+    mut shutdown: watch::Receiver<bool>,
+) {
     loop {
         let Some(next) = schedule.next_after(Utc::now()) else {
             tracing::warn!("the training schedule has no future run");
@@ -264,7 +307,10 @@ pub async fn run_scheduler(queue: JobQueue, schedule: TrainingSchedule, mut shut
             _ = shutdown.changed() => return,
         }
         let key = format!("nightly:{}", next.to_rfc3339());
-        match queue.enqueue(&JobSpec::TrainAll, Duration::ZERO, Some(&key)).await {
+        match queue
+            .enqueue(&JobSpec::TrainAll, Duration::ZERO, Some(&key))
+            .await
+        {
             Ok(task) => tracing::info!(task = %task.task_id, "scheduled retraining enqueued"),
             Err(error) => tracing::error!(%error, "could not enqueue the scheduled retraining"),
         }
@@ -278,21 +324,32 @@ mod tests {
     #[test]
     fn schedules_parse_and_fire_at_the_configured_time() {
         let schedule: TrainingSchedule = "0 0 2 * * *".parse().unwrap();
-        let after = chrono::DateTime::parse_from_rfc3339("2026-11-26T03:00:00Z").unwrap().with_timezone(&Utc);
-        assert_eq!(schedule.next_after(after).unwrap().to_rfc3339(), "2026-11-27T02:00:00+00:00");
+        let after = chrono::DateTime::parse_from_rfc3339("2026-11-26T03:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(
+            schedule.next_after(after).unwrap().to_rfc3339(),
+            "2026-11-27T02:00:00+00:00"
+        );
         assert!("every night".parse::<TrainingSchedule>().is_err());
     }
 
     #[test]
     fn only_transient_failures_are_retried() {
         assert!(!is_retryable(&DomainError::not_found("product X")));
-        assert!(!is_retryable(&DomainError::Conflict("short history".into())));
-        assert!(is_retryable(&DomainError::Internal("optimizer crashed".into())));
+        assert!(!is_retryable(&DomainError::Conflict(
+            "short history".into()
+        )));
+        assert!(is_retryable(&DomainError::Internal(
+            "optimizer crashed".into()
+        )));
     }
 
     #[test]
     fn job_specs_serialize_with_their_kind() {
-        let spec = JobSpec::TrainProduct { sku: "BRD-001".into() };
+        let spec = JobSpec::TrainProduct {
+            sku: "BRD-001".into(),
+        };
         let json = serde_json::to_string(&spec).unwrap();
         assert_eq!(json, r#"{"kind":"train_product","sku":"BRD-001"}"#);
         assert_eq!(serde_json::from_str::<JobSpec>(&json).unwrap(), spec);

@@ -2,6 +2,7 @@
 //! and plain inputs, and return views or a [`DomainError`].
 
 pub mod auth;
+pub mod cache;
 pub mod calendar;
 pub mod categories;
 pub mod checkout;
@@ -41,6 +42,11 @@ pub enum DomainError {
     Unauthenticated(String),
     #[error("{0}")]
     Forbidden(String),
+    #[error("{message}")]
+    RateLimited {
+        message: String,
+        retry_after: std::time::Duration,
+    },
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error("internal error: {0}")]

@@ -10,7 +10,7 @@ use super::{
 };
 use crate::storage::{Db, StorageError, categories, ledger, products, settings};
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ProductView {
     pub sku: String,
     pub name: String,
@@ -41,7 +41,7 @@ impl From<products::ProductRow> for ProductView {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub total: i64,
@@ -49,7 +49,7 @@ pub struct Page<T> {
     pub offset: i64,
 }
 
-#[derive(Debug, Default, Deserialize, IntoParams)]
+#[derive(Debug, Default, Serialize, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ProductQuery {
@@ -119,7 +119,7 @@ pub struct LedgerEntryView {
     pub created_at: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ProductStats {
     pub total_products: i64,
     pub active_products: i64,

@@ -2,10 +2,10 @@
 //! the gap to today's stock, how urgent it is and when stock runs out.
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Urgency {
     High,
@@ -13,7 +13,7 @@ pub enum Urgency {
     Low,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Recommendation {
     pub product_sku: String,
     pub product: String,
@@ -64,7 +64,9 @@ pub fn recommend(sku: &str, name: &str, current: i64, demand: &[DayDemand]) -> R
             "Restock {gap} units; stock runs out around {} at the forecast rate",
             day.date.format("%Y-%m-%d")
         ),
-        (true, None) => format!("Restock {gap} units to keep a safety buffer for the next {horizon_days} days"),
+        (true, None) => {
+            format!("Restock {gap} units to keep a safety buffer for the next {horizon_days} days")
+        }
         (false, _) => format!("Stock is sufficient for the next {horizon_days} days"),
     };
     Recommendation {
@@ -106,7 +108,10 @@ mod tests {
         units
             .iter()
             .enumerate()
-            .map(|(i, &u)| DayDemand { date: start + chrono::Days::new(i as u64), units: u })
+            .map(|(i, &u)| DayDemand {
+                date: start + chrono::Days::new(i as u64),
+                units: u,
+            })
             .collect()
     }
 

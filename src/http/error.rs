@@ -75,6 +75,9 @@ impl ApiError {
                 DomainError::Forbidden(message) => {
                     (StatusCode::FORBIDDEN, body(message.clone(), None))
                 }
+                DomainError::RateLimited { message, .. } => {
+                    (StatusCode::TOO_MANY_REQUESTS, body(message.clone(), None))
+                }
                 DomainError::Storage(StorageError::Unavailable(_)) => (
                     StatusCode::SERVICE_UNAVAILABLE,
                     body(
@@ -103,6 +106,14 @@ impl IntoResponse for ApiError {
                 response
                     .headers_mut()
                     .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            StatusCode::TOO_MANY_REQUESTS => {
+                if let ApiError::Domain(DomainError::RateLimited { retry_after, .. }) = &self {
+                    let seconds = retry_after.as_secs_f64().ceil().max(1.0) as u64;
+                    response
+                        .headers_mut()
+                        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+                }
             }
             StatusCode::SERVICE_UNAVAILABLE => {
                 response

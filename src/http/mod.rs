@@ -4,6 +4,7 @@ pub mod error;
 pub mod extract;
 mod middleware;
 pub mod openapi;
+pub mod rate_limit;
 pub mod routes;
 
 use axum::Router;
@@ -18,7 +19,8 @@ use tower_http::trace::TraceLayer;
 use crate::app::AppState;
 use error::ApiError;
 use routes::{
-    auth, categories, dashboard, events, operations, predictions, products, settings, transactions, users,
+    auth, categories, dashboard, events, operations, predictions, products, settings, transactions,
+    users,
 };
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -73,7 +75,10 @@ pub fn router(state: AppState) -> Router {
         .route("/predict/async", post(predictions::predict_async))
         .route("/predict/task/{task_id}", get(predictions::predict_task))
         .route("/recommendations", get(predictions::recommendations))
-        .route("/tasks/training/product/{sku}", post(predictions::train_product))
+        .route(
+            "/tasks/training/product/{sku}",
+            post(predictions::train_product),
+        )
         .route("/tasks/training/all", post(predictions::train_all))
         .route("/tasks/active", get(predictions::active))
         .route("/tasks/scheduled", get(predictions::scheduled))
@@ -91,8 +96,13 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(operations::health))
         .route("/ready", get(operations::ready))
         .route("/metrics", get(operations::metrics))
+        .route("/cache-stats", get(operations::cache_stats))
         .fallback(|| async { ApiError::NoRoute })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            rate_limit::enforce,
+        ))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::record_metrics))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(TimeoutLayer::with_status_code(

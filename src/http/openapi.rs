@@ -4,7 +4,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::routes::{
-    auth, categories, dashboard, events, operations, predictions, products, settings, transactions, users,
+    auth, categories, dashboard, events, operations, predictions, products, settings, transactions,
+    users,
 };
 
 #[derive(OpenApi)]
@@ -24,7 +25,7 @@ use super::routes::{
         predictions::scheduled, predictions::cancel,
         dashboard::stats,
         settings::get, settings::update, settings::status,
-        operations::health, operations::ready, operations::metrics,
+        operations::health, operations::ready, operations::metrics, operations::cache_stats,
     ),
     modifiers(&BearerAuth),
 )]

@@ -34,7 +34,10 @@ pub struct NewJob<'a> {
 }
 
 /// Enqueues a job; false when a job with the same dedupe key exists.
-pub async fn insert<'e, E: Executor<'e, Database = Any>>(db: E, job: &NewJob<'_>) -> StorageResult<bool> {
+pub async fn insert<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    job: &NewJob<'_>,
+) -> StorageResult<bool> {
     let done = sqlx::query(
         "INSERT INTO jobs (id, kind, payload, status, attempts, max_attempts, run_after, dedupe_key, created_at) \
          VALUES ($1, $2, $3, 'queued', 0, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
@@ -51,15 +54,23 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(db: E, job: &NewJob<'_>
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn find<'e, E: Executor<'e, Database = Any>>(db: E, id: &str) -> StorageResult<Option<JobRow>> {
-    let row = sqlx::query_as::<_, JobRow>(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM jobs WHERE id = $1")))
-        .bind(id)
-        .fetch_optional(db)
-        .await?;
+pub async fn find<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: &str,
+) -> StorageResult<Option<JobRow>> {
+    let row = sqlx::query_as::<_, JobRow>(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM jobs WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
     Ok(row)
 }
 
-pub async fn find_by_dedupe_key<'e, E: Executor<'e, Database = Any>>(db: E, key: &str) -> StorageResult<Option<JobRow>> {
+pub async fn find_by_dedupe_key<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    key: &str,
+) -> StorageResult<Option<JobRow>> {
     let row = sqlx::query_as::<_, JobRow>(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM jobs WHERE dedupe_key = $1"
     )))
@@ -74,7 +85,10 @@ pub async fn with_status<'e, E: Executor<'e, Database = Any>>(
     statuses: &[&str],
     limit: i64,
 ) -> StorageResult<Vec<JobRow>> {
-    let list: Vec<String> = statuses.iter().map(|s| format!("'{}'", s.replace('\'', ""))).collect();
+    let list: Vec<String> = statuses
+        .iter()
+        .map(|s| format!("'{}'", s.replace('\'', "")))
+        .collect();
     let rows = sqlx::query_as::<_, JobRow>(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM jobs WHERE status IN ({}) ORDER BY run_after, created_at LIMIT $1",
         list.join(", ")

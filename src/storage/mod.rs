@@ -14,6 +14,7 @@ pub mod reports;
 pub mod sales;
 pub mod secrets;
 pub mod settings;
+pub mod shared;
 pub mod tokens;
 pub mod users;
 

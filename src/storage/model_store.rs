@@ -54,11 +54,13 @@ impl DirectoryModelStore {
 
     fn path(&self, key: &str) -> StorageResult<PathBuf> {
         let safe = !key.is_empty()
-            && key
-                .split('/')
-                .all(|part| !part.is_empty() && part != "." && part != ".." && !part.contains('\\'));
+            && key.split('/').all(|part| {
+                !part.is_empty() && part != "." && part != ".." && !part.contains('\\')
+            });
         if !safe {
-            return Err(StorageError::Artifact(format!("invalid artifact key {key:?}")));
+            return Err(StorageError::Artifact(format!(
+                "invalid artifact key {key:?}"
+            )));
         }
         Ok(self.root.join(key))
     }
@@ -116,11 +118,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = DirectoryModelStore::new(dir.path());
         store.put("models/7/12.json", "{\"a\":1}").await.unwrap();
-        assert_eq!(store.get("models/7/12.json").await.unwrap().as_deref(), Some("{\"a\":1}"));
+        assert_eq!(
+            store.get("models/7/12.json").await.unwrap().as_deref(),
+            Some("{\"a\":1}")
+        );
         assert_eq!(store.get("models/7/13.json").await.unwrap(), None);
         assert!(store.put("../escape.json", "x").await.is_err());
         assert!(store.get("models//x").await.is_err());
-        let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("models/7")).unwrap().collect();
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("models/7"))
+            .unwrap()
+            .collect();
         assert_eq!(leftovers.len(), 1, "no temporary files are left behind");
     }
 }

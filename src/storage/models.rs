@@ -16,7 +16,8 @@ pub struct ModelVersionRow {
     pub created_at: i64,
 }
 
-const COLUMNS: &str = "id, product_id, kind, status, trained_through, metrics, artifact_key, note, created_at";
+const COLUMNS: &str =
+    "id, product_id, kind, status, trained_through, metrics, artifact_key, note, created_at";
 
 pub struct NewVersion<'a> {
     pub product_id: i64,
@@ -60,7 +61,9 @@ pub async fn active<'e, E: Executor<'e, Database = Any>>(
 }
 
 /// Active versions of every product, keyed by product id.
-pub async fn all_active<'e, E: Executor<'e, Database = Any>>(db: E) -> StorageResult<Vec<ModelVersionRow>> {
+pub async fn all_active<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+) -> StorageResult<Vec<ModelVersionRow>> {
     let rows = sqlx::query_as::<_, ModelVersionRow>(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM model_versions WHERE status = 'active' ORDER BY product_id"
     )))
@@ -86,7 +89,11 @@ pub async fn history<'e, E: Executor<'e, Database = Any>>(
 
 /// Retires the active version; false when `expected` is no longer the active one (another
 /// training got there first).
-pub async fn retire(tx: &mut AnyConnection, product_id: i64, expected: Option<i64>) -> StorageResult<bool> {
+pub async fn retire(
+    tx: &mut AnyConnection,
+    product_id: i64,
+    expected: Option<i64>,
+) -> StorageResult<bool> {
     match expected {
         Some(id) => {
             let done = sqlx::query(
@@ -110,7 +117,11 @@ pub async fn retire(tx: &mut AnyConnection, product_id: i64, expected: Option<i6
     }
 }
 
-pub async fn put_artifact<'e, E: Executor<'e, Database = Any>>(db: E, key: &str, body: &str) -> StorageResult<()> {
+pub async fn put_artifact<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    key: &str,
+    body: &str,
+) -> StorageResult<()> {
     sqlx::query(
         "INSERT INTO model_artifacts (artifact_key, body, created_at) VALUES ($1, $2, $3) \
          ON CONFLICT (artifact_key) DO NOTHING",
@@ -123,11 +134,15 @@ pub async fn put_artifact<'e, E: Executor<'e, Database = Any>>(db: E, key: &str,
     Ok(())
 }
 
-pub async fn get_artifact<'e, E: Executor<'e, Database = Any>>(db: E, key: &str) -> StorageResult<Option<String>> {
-    let row: Option<(String,)> = sqlx::query_as("SELECT body FROM model_artifacts WHERE artifact_key = $1")
-        .bind(key)
-        .fetch_optional(db)
-        .await?;
+pub async fn get_artifact<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    key: &str,
+) -> StorageResult<Option<String>> {
+    let row: Option<(String,)> =
+        sqlx::query_as("SELECT body FROM model_artifacts WHERE artifact_key = $1")
+            .bind(key)
+            .fetch_optional(db)
+            .await?;
     Ok(row.map(|(body,)| body))
 }
 
@@ -149,7 +164,7 @@ pub async fn mark_stale<'e, E: Executor<'e, Database = Any>>(
             .execute(db)
             .await?
         }
-        Some(ids) if ids.is_empty() => return Ok(0),
+        Some([]) => return Ok(0),
         Some(ids) => {
             let list: Vec<String> = ids.iter().map(i64::to_string).collect();
             sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -168,10 +183,14 @@ pub async fn mark_stale<'e, E: Executor<'e, Database = Any>>(
 }
 
 /// Product ids marked stale no later than `marked_before` (millis).
-pub async fn stale_products<'e, E: Executor<'e, Database = Any>>(db: E) -> StorageResult<Vec<(i64, i64)>> {
-    let rows = sqlx::query_as::<_, (i64, i64)>("SELECT product_id, marked_at FROM stale_models ORDER BY product_id")
-        .fetch_all(db)
-        .await?;
+pub async fn stale_products<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+) -> StorageResult<Vec<(i64, i64)>> {
+    let rows = sqlx::query_as::<_, (i64, i64)>(
+        "SELECT product_id, marked_at FROM stale_models ORDER BY product_id",
+    )
+    .fetch_all(db)
+    .await?;
     Ok(rows)
 }
 

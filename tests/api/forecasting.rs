@@ -11,8 +11,10 @@ async fn shop_with_history() -> TestApp {
     let app = TestApp::spawn().await;
     app.create_product("BRD-001", "15000", 40).await;
     app.create_product("SHORT-1", "5000", 10).await;
-    app.import_history(&weekly_history_csv("BRD-001", 120, 20.0)).await;
-    app.import_history(&weekly_history_csv("SHORT-1", 10, 5.0)).await;
+    app.import_history(&weekly_history_csv("BRD-001", 120, 20.0))
+        .await;
+    app.import_history(&weekly_history_csv("SHORT-1", 10, 5.0))
+        .await;
     app
 }
 
@@ -20,7 +22,11 @@ async fn shop_with_history() -> TestApp {
 async fn predict_returns_history_forecast_advice_accuracy_and_the_model() {
     let app = shop_with_history().await;
     let response = app
-        .post("/api/predict", &app.admin_token, json!({"product_sku": "BRD-001", "days": 14}))
+        .post(
+            "/api/predict",
+            &app.admin_token,
+            json!({"product_sku": "BRD-001", "days": 14}),
+        )
         .await;
     assert_eq!(response.status, StatusCode::OK, "{}", response.text);
     let body = &response.body;
@@ -29,9 +35,17 @@ async fn predict_returns_history_forecast_advice_accuracy_and_the_model() {
     let (history, forecast): (Vec<_>, Vec<_>) = chart.iter().partition(|p| p["actual"].is_number());
     assert_eq!(forecast.len(), 14);
     assert_eq!(history.len(), 60);
-    let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Jakarta).date_naive();
-    let tomorrow = (today + chrono::Duration::days(1)).format("%Y-%m-%d").to_string();
-    assert_eq!(forecast[0]["date"], tomorrow.as_str(), "the forecast starts tomorrow");
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Jakarta)
+        .date_naive();
+    let tomorrow = (today + chrono::Duration::days(1))
+        .format("%Y-%m-%d")
+        .to_string();
+    assert_eq!(
+        forecast[0]["date"],
+        tomorrow.as_str(),
+        "the forecast starts tomorrow"
+    );
     let mut weekend_mean = 0.0;
     let mut weekday_mean = 0.0;
     for point in &forecast {
@@ -40,37 +54,61 @@ async fn predict_returns_history_forecast_advice_accuracy_and_the_model() {
             point["lower"].as_f64().unwrap(),
             point["upper"].as_f64().unwrap(),
         );
-        assert!(p.is_finite() && p >= 0.0 && lo >= 0.0 && lo <= p && p <= hi, "{point}");
-        let date = chrono::NaiveDate::parse_from_str(point["date"].as_str().unwrap(), "%Y-%m-%d").unwrap();
+        assert!(
+            p.is_finite() && p >= 0.0 && lo >= 0.0 && lo <= p && p <= hi,
+            "{point}"
+        );
+        let date =
+            chrono::NaiveDate::parse_from_str(point["date"].as_str().unwrap(), "%Y-%m-%d").unwrap();
         if chrono::Datelike::weekday(&date).num_days_from_monday() >= 5 {
             weekend_mean += p / 4.0;
         } else {
             weekday_mean += p / 10.0;
         }
     }
-    assert!(weekend_mean > weekday_mean * 1.2, "weekly pattern: {weekend_mean} vs {weekday_mean}");
-    assert!((15.0..=28.0).contains(&weekday_mean), "weekday level {weekday_mean}");
+    assert!(
+        weekend_mean > weekday_mean * 1.2,
+        "weekly pattern: {weekend_mean} vs {weekday_mean}"
+    );
+    assert!(
+        (15.0..=28.0).contains(&weekday_mean),
+        "weekday level {weekday_mean}"
+    );
 
     let advice = &body["recommendations"][0];
     assert_eq!(advice["product_sku"], "BRD-001");
     assert_eq!(advice["current"], 40);
     let optimal = advice["optimal"].as_i64().unwrap();
     assert_eq!(advice["gap"].as_i64().unwrap(), optimal - 40);
-    assert_eq!(advice["urgency"], "high", "40 units cannot cover two weeks of ~20 a day");
+    assert_eq!(
+        advice["urgency"], "high",
+        "40 units cannot cover two weeks of ~20 a day"
+    );
     assert!(advice["stockout_date"].as_str().is_some());
     for metric in ["smape", "mase", "wape", "mae", "score"] {
-        assert!(body["accuracy"][metric].as_f64().is_some_and(f64::is_finite), "{metric}");
+        assert!(
+            body["accuracy"][metric]
+                .as_f64()
+                .is_some_and(f64::is_finite),
+            "{metric}"
+        );
     }
     assert!(["prophet", "ets", "naive"].contains(&body["model"]["kind"].as_str().unwrap()));
     let version = body["model"]["version"].as_i64().unwrap();
 
     // The active version answers the next request without retraining.
     let again = app
-        .post("/api/predict", &app.admin_token, json!({"product_sku": "BRD-001", "days": 365}))
+        .post(
+            "/api/predict",
+            &app.admin_token,
+            json!({"product_sku": "BRD-001", "days": 365}),
+        )
         .await;
     assert_eq!(again.body["model"]["version"], version);
     assert_eq!(again.body["chartData"].as_array().unwrap().len(), 60 + 365);
-    let versions = app.get("/api/products/BRD-001/models", &app.admin_token).await;
+    let versions = app
+        .get("/api/products/BRD-001/models", &app.admin_token)
+        .await;
     let versions = versions.body.as_array().unwrap();
     assert_eq!(versions.len(), 1);
     assert_eq!(versions[0]["status"], "active");
@@ -81,26 +119,50 @@ async fn predict_refuses_bad_requests_short_history_and_cashiers() {
     let app = shop_with_history().await;
     for days in [0, 366, -1] {
         let response = app
-            .post("/api/predict", &app.admin_token, json!({"product_sku": "BRD-001", "days": days}))
+            .post(
+                "/api/predict",
+                &app.admin_token,
+                json!({"product_sku": "BRD-001", "days": days}),
+            )
             .await;
         assert_error(&response, StatusCode::BAD_REQUEST);
     }
     assert_error(
-        &app.post("/api/predict", &app.admin_token, json!({"product_sku": "NOPE-1", "days": 7})).await,
+        &app.post(
+            "/api/predict",
+            &app.admin_token,
+            json!({"product_sku": "NOPE-1", "days": 7}),
+        )
+        .await,
         StatusCode::NOT_FOUND,
     );
     let short = app
-        .post("/api/predict", &app.admin_token, json!({"product_sku": "SHORT-1", "days": 7}))
+        .post(
+            "/api/predict",
+            &app.admin_token,
+            json!({"product_sku": "SHORT-1", "days": 7}),
+        )
         .await;
     assert_error(&short, StatusCode::CONFLICT);
     assert!(short.error().contains("14"), "{}", short.text);
 
     let cashier = app.cashier("kasir@test.shop").await;
     for response in [
-        app.post("/api/predict", &cashier, json!({"product_sku": "BRD-001", "days": 7})).await,
-        app.post("/api/predict/async", &cashier, json!({"product_sku": "BRD-001", "days": 7})).await,
+        app.post(
+            "/api/predict",
+            &cashier,
+            json!({"product_sku": "BRD-001", "days": 7}),
+        )
+        .await,
+        app.post(
+            "/api/predict/async",
+            &cashier,
+            json!({"product_sku": "BRD-001", "days": 7}),
+        )
+        .await,
         app.get("/api/recommendations", &cashier).await,
-        app.post("/api/tasks/training/all", &cashier, json!({})).await,
+        app.post("/api/tasks/training/all", &cashier, json!({}))
+            .await,
         app.get("/api/tasks/active", &cashier).await,
     ] {
         assert_error(&response, StatusCode::FORBIDDEN);
@@ -110,35 +172,68 @@ async fn predict_refuses_bad_requests_short_history_and_cashiers() {
 #[tokio::test]
 async fn background_tasks_train_predict_and_feed_recommendations() {
     let app = shop_with_history().await;
-    let queued = app.post("/api/tasks/training/product/BRD-001", &app.admin_token, json!({})).await;
+    let queued = app
+        .post(
+            "/api/tasks/training/product/BRD-001",
+            &app.admin_token,
+            json!({}),
+        )
+        .await;
     assert_eq!(queued.status, StatusCode::ACCEPTED, "{}", queued.text);
-    let task = app.wait_for_task(queued.body["task_id"].as_str().unwrap(), 120).await;
+    let task = app
+        .wait_for_task(queued.body["task_id"].as_str().unwrap(), 120)
+        .await;
     assert_eq!(task["status"], "succeeded", "{task}");
     assert_eq!(task["result"]["outcome"], "activated");
 
     let asynchronous = app
-        .post("/api/predict/async", &app.admin_token, json!({"product_sku": "BRD-001", "days": 7}))
+        .post(
+            "/api/predict/async",
+            &app.admin_token,
+            json!({"product_sku": "BRD-001", "days": 7}),
+        )
         .await;
     assert_eq!(asynchronous.status, StatusCode::ACCEPTED);
     let task_id = asynchronous.body["task_id"].as_str().unwrap().to_owned();
     app.wait_for_task(&task_id, 120).await;
-    let done = app.get(&format!("/api/predict/task/{task_id}"), &app.admin_token).await;
+    let done = app
+        .get(&format!("/api/predict/task/{task_id}"), &app.admin_token)
+        .await;
     assert_eq!(done.body["status"], "succeeded");
-    assert_eq!(done.body["result"]["chartData"].as_array().unwrap().len(), 60 + 7);
+    assert_eq!(
+        done.body["result"]["chartData"].as_array().unwrap().len(),
+        60 + 7
+    );
 
-    let all = app.post("/api/tasks/training/all", &app.admin_token, json!({})).await;
-    let all = app.wait_for_task(all.body["task_id"].as_str().unwrap(), 180).await;
+    let all = app
+        .post("/api/tasks/training/all", &app.admin_token, json!({}))
+        .await;
+    let all = app
+        .wait_for_task(all.body["task_id"].as_str().unwrap(), 180)
+        .await;
     let outcomes = all["result"].as_array().unwrap();
-    let short = outcomes.iter().find(|o| o["product_sku"] == "SHORT-1").unwrap();
+    let short = outcomes
+        .iter()
+        .find(|o| o["product_sku"] == "SHORT-1")
+        .unwrap();
     assert_eq!(short["outcome"], "skipped");
 
-    let advice = app.get("/api/recommendations?days=7", &app.admin_token).await;
+    let advice = app
+        .get("/api/recommendations?days=7", &app.admin_token)
+        .await;
     assert_eq!(advice.status, StatusCode::OK, "{}", advice.text);
     assert_eq!(advice.body["horizon_days"], 7);
     assert_eq!(advice.body["items"][0]["product_sku"], "BRD-001");
     assert_eq!(advice.body["without_model"], json!(["SHORT-1"]));
-    assert_error(&app.get("/api/recommendations?days=0", &app.admin_token).await, StatusCode::BAD_REQUEST);
-    assert_error(&app.get("/api/tasks/not-a-task", &app.admin_token).await, StatusCode::NOT_FOUND);
+    assert_error(
+        &app.get("/api/recommendations?days=0", &app.admin_token)
+            .await,
+        StatusCode::BAD_REQUEST,
+    );
+    assert_error(
+        &app.get("/api/tasks/not-a-task", &app.admin_token).await,
+        StatusCode::NOT_FOUND,
+    );
 }
 
 #[tokio::test]
@@ -153,28 +248,63 @@ async fn changing_a_forecast_event_schedules_retraining_that_can_be_cancelled() 
         json!({"name": "Staff party", "date": "2026-12-01", "type": "custom", "include_in_prediction": false}),
     )
     .await;
-    assert_eq!(app.get("/api/tasks/scheduled", &app.admin_token).await.body, json!([]));
+    assert_eq!(
+        app.get("/api/tasks/scheduled", &app.admin_token).await.body,
+        json!([])
+    );
     for name in ["Harbolnas", "Natal"] {
-        app.post("/api/events", &app.admin_token, json!({"name": name, "date": "2026-12-12", "type": "promotion"}))
-            .await;
+        app.post(
+            "/api/events",
+            &app.admin_token,
+            json!({"name": name, "date": "2026-12-12", "type": "promotion"}),
+        )
+        .await;
     }
     let scheduled = app.get("/api/tasks/scheduled", &app.admin_token).await;
     let tasks = scheduled.body.as_array().unwrap();
-    assert_eq!(tasks.len(), 1, "two edits in a row schedule one retraining: {tasks:?}");
+    assert_eq!(
+        tasks.len(),
+        1,
+        "two edits in a row schedule one retraining: {tasks:?}"
+    );
     assert_eq!(tasks[0]["kind"], "train_stale");
     let task_id = tasks[0]["task_id"].as_str().unwrap();
-    let cancelled = app.post(&format!("/api/tasks/{task_id}/cancel"), &app.admin_token, json!({})).await;
+    let cancelled = app
+        .post(
+            &format!("/api/tasks/{task_id}/cancel"),
+            &app.admin_token,
+            json!({}),
+        )
+        .await;
     assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.text);
     assert_eq!(cancelled.body["status"], "cancelled");
-    let again = app.post(&format!("/api/tasks/{task_id}/cancel"), &app.admin_token, json!({})).await;
+    let again = app
+        .post(
+            &format!("/api/tasks/{task_id}/cancel"),
+            &app.admin_token,
+            json!({}),
+        )
+        .await;
     assert_error(&again, StatusCode::CONFLICT);
-    assert_eq!(app.get("/api/tasks/active", &app.admin_token).await.status, StatusCode::OK);
-    assert_eq!(app.count_rows("stale_models").await, 2, "both products are marked stale");
+    assert_eq!(
+        app.get("/api/tasks/active", &app.admin_token).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.count_rows("stale_models").await,
+        2,
+        "both products are marked stale"
+    );
 }
 
 fn forecaster(app: &TestApp, settings: ForecastSettings) -> Forecaster {
     let store = Arc::new(DatabaseModelStore::new(app.state.db.clone()));
-    Forecaster::new(app.state.db.clone(), store, settings)
+    Forecaster::new(
+        app.state.db.clone(),
+        store,
+        app.state.cache.clone(),
+        settings,
+    )
 }
 
 #[tokio::test]
@@ -184,23 +314,53 @@ async fn a_rejected_training_keeps_the_previous_version_active() {
         choice: forecast::ModelChoice::Only(forecast::ModelKind::SeasonalNaive),
         ..ForecastSettings::default()
     };
-    let first = forecaster(&app, fast.clone()).train_product("BRD-001").await.unwrap();
+    let first = forecaster(&app, fast.clone())
+        .train_product("BRD-001")
+        .await
+        .unwrap();
     assert_eq!(first.outcome, "activated", "{first:?}");
 
     // Nothing is good enough: a bound of zero rejects every model.
-    let strict = ForecastSettings { max_mase: 0.0, ..fast.clone() };
-    let second = forecaster(&app, strict).train_product("BRD-001").await.unwrap();
+    let strict = ForecastSettings {
+        max_mase: 0.0,
+        ..fast.clone()
+    };
+    let second = forecaster(&app, strict)
+        .train_product("BRD-001")
+        .await
+        .unwrap();
     assert_eq!(second.outcome, "rejected", "{second:?}");
     // And a model must beat the active one by 100% with a tolerance of -1.
-    let jealous = ForecastSettings { tolerance: -1.0, ..fast };
-    let third = forecaster(&app, jealous).train_product("BRD-001").await.unwrap();
+    let jealous = ForecastSettings {
+        tolerance: -1.0,
+        ..fast
+    };
+    let third = forecaster(&app, jealous)
+        .train_product("BRD-001")
+        .await
+        .unwrap();
     assert_eq!(third.outcome, "rejected", "{third:?}");
 
-    let versions = app.get("/api/products/BRD-001/models", &app.admin_token).await;
-    let statuses: Vec<_> = versions.body.as_array().unwrap().iter().map(|v| v["status"].clone()).collect();
-    assert_eq!(statuses, [json!("rejected"), json!("rejected"), json!("active")]);
+    let versions = app
+        .get("/api/products/BRD-001/models", &app.admin_token)
+        .await;
+    let statuses: Vec<_> = versions
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["status"].clone())
+        .collect();
+    assert_eq!(
+        statuses,
+        [json!("rejected"), json!("rejected"), json!("active")]
+    );
     let prediction = app
-        .post("/api/predict", &app.admin_token, json!({"product_sku": "BRD-001", "days": 7}))
+        .post(
+            "/api/predict",
+            &app.admin_token,
+            json!({"product_sku": "BRD-001", "days": 7}),
+        )
         .await;
     assert_eq!(prediction.body["model"]["version"], first.version.unwrap());
 }
@@ -213,11 +373,21 @@ async fn concurrent_trainings_of_one_product_leave_exactly_one_active_version() 
         ..ForecastSettings::default()
     };
     let trainers: Vec<_> = (0..4).map(|_| forecaster(&app, settings.clone())).collect();
-    let outcomes = futures::future::join_all(trainers.iter().map(|f| f.train_product("BRD-001"))).await;
-    let activated = outcomes.iter().filter(|o| o.as_ref().unwrap().outcome == "activated").count();
+    let outcomes =
+        futures::future::join_all(trainers.iter().map(|f| f.train_product("BRD-001"))).await;
+    let activated = outcomes
+        .iter()
+        .filter(|o| o.as_ref().unwrap().outcome == "activated")
+        .count();
     assert!(activated >= 1, "{outcomes:?}");
-    let versions = app.get("/api/products/BRD-001/models", &app.admin_token).await;
+    let versions = app
+        .get("/api/products/BRD-001/models", &app.admin_token)
+        .await;
     let versions = versions.body.as_array().unwrap();
     assert_eq!(versions.len(), 4);
-    assert_eq!(versions.iter().filter(|v| v["status"] == "active").count(), 1, "{versions:?}");
+    assert_eq!(
+        versions.iter().filter(|v| v["status"] == "active").count(),
+        1,
+        "{versions:?}"
+    );
 }

@@ -9,5 +9,6 @@ mod events;
 mod forecasting;
 mod operations;
 mod settings;
+mod shared_state;
 mod support;
 mod users;

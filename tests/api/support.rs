@@ -69,9 +69,25 @@ impl TestApp {
         Self::spawn_with(|_| {}).await
     }
 
+    /// A second instance on the same database (a scaled deployment in miniature).
+    pub async fn spawn_sharing(other: &TestApp, customize: impl FnOnce(&mut Config)) -> TestApp {
+        let url = other.database_url.clone();
+        Self::spawn_on(Some(url), customize).await
+    }
+
     pub async fn spawn_with(customize: impl FnOnce(&mut Config)) -> TestApp {
+        Self::spawn_on(None, customize).await
+    }
+
+    async fn spawn_on(
+        database_url: Option<String>,
+        customize: impl FnOnce(&mut Config),
+    ) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
-        let database_url = fresh_database_url(&dir).await;
+        let database_url = match database_url {
+            Some(url) => url,
+            None => fresh_database_url(&dir).await,
+        };
         let mut config = Config::defaults();
         config.bind = "127.0.0.1:0".parse().unwrap();
         config.database_url = database_url.clone();
@@ -81,6 +97,8 @@ impl TestApp {
         config.admin_password = Some(ADMIN_PASSWORD.into());
         config.demo = false;
         config.timezone = chrono_tz::Asia::Jakarta;
+        // Most tests fire requests faster than a shop ever would; the limiter has its own.
+        config.rate_limits = false;
         customize(&mut config);
         let admin_email = config.admin_email.clone();
 
@@ -270,7 +288,9 @@ impl TestApp {
 impl TestApp {
     /// Loads sales history through the import (as `siprems import` would).
     pub async fn import_history(&self, csv: &str) {
-        let options = siprems::domain::history_import::ImportOptions { create_products: false };
+        let options = siprems::domain::history_import::ImportOptions {
+            create_products: false,
+        };
         siprems::domain::history_import::import_bytes(
             &self.state.db,
             csv.as_bytes(),
@@ -285,13 +305,18 @@ impl TestApp {
     pub async fn wait_for_task(&self, task_id: &str, seconds: u64) -> Value {
         let deadline = std::time::Instant::now() + Duration::from_secs(seconds);
         loop {
-            let task = self.get(&format!("/api/tasks/{task_id}"), &self.admin_token).await;
+            let task = self
+                .get(&format!("/api/tasks/{task_id}"), &self.admin_token)
+                .await;
             assert_eq!(task.status, StatusCode::OK, "{}", task.text);
             let status = task.body["status"].as_str().unwrap_or_default().to_owned();
             if !["queued", "running"].contains(&status.as_str()) {
                 return task.body;
             }
-            assert!(std::time::Instant::now() < deadline, "task {task_id} still {status}");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "task {task_id} still {status}"
+            );
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
@@ -300,7 +325,9 @@ impl TestApp {
 /// Daily history as import CSV: `days` days ending yesterday (store time), a weekly
 /// pattern (weekends busier) with a little deterministic wobble.
 pub fn weekly_history_csv(sku: &str, days: i64, base: f64) -> String {
-    let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Jakarta).date_naive();
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Jakarta)
+        .date_naive();
     let mut csv = String::from("date,sku,quantity\n");
     for back in (1..=days).rev() {
         let date = today - chrono::Duration::days(back);
@@ -324,6 +351,17 @@ async fn into_response(response: reqwest::Response) -> Response {
         body,
         text,
     }
+}
+
+/// The Redis the tests use (`SIPREMS_TEST_REDIS_URL`, default the local server) and a key
+/// prefix of their own, so tests never see each other's keys.
+pub fn test_redis() -> (String, String) {
+    let url = std::env::var("SIPREMS_TEST_REDIS_URL")
+        .unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into());
+    (
+        url,
+        format!("siprems-test:{}:", uuid::Uuid::new_v4().simple()),
+    )
 }
 
 /// Every error answer has the same shape.

@@ -57,7 +57,12 @@ pub async fn login(
 ) -> ApiResult<axum::Json<LoginResult>> {
     let result = state
         .auth
-        .login(&state.db, &input.email, &input.password)
+        .login(
+            &state.db,
+            state.shared.as_ref(),
+            &input.email,
+            &input.password,
+        )
         .await?;
     Ok(axum::Json(result))
 }

@@ -2,6 +2,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 
 use crate::app::AppState;
+use crate::domain::cache::Group;
 use crate::domain::categories::{self, CategoryInput, CategoryView};
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{Admin, CurrentUser, Json, Path};
@@ -23,10 +24,9 @@ pub async fn create(
     Admin(_): Admin,
     Json(input): Json<CategoryInput>,
 ) -> ApiResult<(StatusCode, axum::Json<CategoryView>)> {
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(categories::create(&state.db, input).await?),
-    ))
+    let category = categories::create(&state.db, input).await?;
+    state.cache.invalidate(&[Group::Catalog]).await;
+    Ok((StatusCode::CREATED, axum::Json(category)))
 }
 
 #[utoipa::path(put, path = "/api/categories/{category_id}", tag = "categories", security(("bearer" = [])),
@@ -38,7 +38,9 @@ pub async fn update(
     Path(id): Path<i64>,
     Json(input): Json<CategoryInput>,
 ) -> ApiResult<axum::Json<CategoryView>> {
-    Ok(axum::Json(categories::update(&state.db, id, input).await?))
+    let category = categories::update(&state.db, id, input).await?;
+    state.cache.invalidate(&[Group::Catalog]).await;
+    Ok(axum::Json(category))
 }
 
 #[utoipa::path(delete, path = "/api/categories/{category_id}", tag = "categories", security(("bearer" = [])),
@@ -50,5 +52,6 @@ pub async fn remove(
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
     categories::delete(&state.db, id).await?;
+    state.cache.invalidate(&[Group::Catalog]).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -2,6 +2,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 
 use crate::app::AppState;
+use crate::domain::cache::Group;
 use crate::domain::events::{self, EventInput, EventQuery, EventView};
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{Admin, CurrentUser, Json, Path, Query};
@@ -23,10 +24,9 @@ pub async fn create(
     Admin(_): Admin,
     Json(input): Json<EventInput>,
 ) -> ApiResult<(StatusCode, axum::Json<EventView>)> {
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(events::create(&state.db, &state.jobs, input).await?),
-    ))
+    let event = events::create(&state.db, &state.jobs, input).await?;
+    state.cache.invalidate(&[Group::Forecasts]).await;
+    Ok((StatusCode::CREATED, axum::Json(event)))
 }
 
 #[utoipa::path(get, path = "/api/events/{event_id}", tag = "events", security(("bearer" = [])),
@@ -48,7 +48,9 @@ pub async fn update(
     Path(id): Path<i64>,
     Json(input): Json<EventInput>,
 ) -> ApiResult<axum::Json<EventView>> {
-    Ok(axum::Json(events::update(&state.db, &state.jobs, id, input).await?))
+    let event = events::update(&state.db, &state.jobs, id, input).await?;
+    state.cache.invalidate(&[Group::Forecasts]).await;
+    Ok(axum::Json(event))
 }
 
 #[utoipa::path(delete, path = "/api/events/{event_id}", tag = "events", security(("bearer" = [])),
@@ -59,5 +61,6 @@ pub async fn remove(
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
     events::delete(&state.db, &state.jobs, id).await?;
+    state.cache.invalidate(&[Group::Forecasts]).await;
     Ok(StatusCode::NO_CONTENT)
 }

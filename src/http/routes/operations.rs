@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
+use crate::domain::cache::CacheStats;
 use crate::http::extract::Query;
 use crate::observability::MetricsSummary;
 
@@ -48,14 +49,22 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, axum::Json<Rea
         },
     );
     checks.insert("database_backend", state.db.backend().name().to_owned());
-    // The embedded mode keeps cache and queue in this process: they are up when we are.
-    checks.insert("cache", "in-process".to_owned());
-    checks.insert("queue", "in-process".to_owned());
+    // Without Redis the cache lives in this process and is up when we are; with Redis, an
+    // outage degrades us (cache bypassed, limits open) but does not stop us.
+    let cache_ok = state.cache.available().await;
+    let cache = match (state.cache.backend(), cache_ok) {
+        ("in-process", _) => "in-process",
+        (_, true) => "ok",
+        (_, false) => "unreachable",
+    };
+    checks.insert("cache", cache.to_owned());
+    checks.insert("queue", "database".to_owned());
+    checks.insert("model_store", state.forecaster.store_description());
     checks.insert("assistant", "not configured".to_owned());
-    let (status, label) = if database_ok {
-        (StatusCode::OK, "ready")
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+    let (status, label) = match (database_ok, cache_ok) {
+        (false, _) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+        (true, false) => (StatusCode::OK, "degraded"),
+        (true, true) => (StatusCode::OK, "ready"),
     };
     (
         status,
@@ -106,4 +115,11 @@ pub async fn metrics(
     } else {
         axum::Json(state.metrics.summary(uptime)).into_response()
     }
+}
+
+#[utoipa::path(get, path = "/cache-stats", tag = "operations",
+    responses((status = 200, body = CacheStats,
+        description = "Hits, misses and hit ratio per namespace (this instance); keys and memory (the shared store)")))]
+pub async fn cache_stats(State(state): State<AppState>) -> axum::Json<CacheStats> {
+    axum::Json(state.cache.stats().await)
 }

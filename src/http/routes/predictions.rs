@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
+use crate::domain::cache::Namespace;
 use crate::domain::forecasting::{ModelVersionView, Prediction, RecommendationList};
 use crate::domain::jobs::{JobSpec, TaskView};
 use crate::domain::products::check_sku;
@@ -26,7 +27,9 @@ pub struct PredictRequest {
 fn checked(request: &PredictRequest) -> ApiResult<(String, usize)> {
     let sku = check_sku(&request.product_sku)?;
     if !(1..=365).contains(&request.days) {
-        return Err(crate::domain::DomainError::validation("days must be between 1 and 365").into());
+        return Err(
+            crate::domain::DomainError::validation("days must be between 1 and 365").into(),
+        );
     }
     Ok((sku, request.days as usize))
 }
@@ -41,7 +44,16 @@ pub async fn predict(
     Json(request): Json<PredictRequest>,
 ) -> ApiResult<axum::Json<Prediction>> {
     let (sku, days) = checked(&request)?;
-    Ok(axum::Json(state.forecaster.predict(&sku, days).await?))
+    let key = format!("{sku}:{days}");
+    let prediction = state
+        .cache
+        .get_or_compute(
+            Namespace::Predictions,
+            &key,
+            state.forecaster.predict(&sku, days),
+        )
+        .await?;
+    Ok(axum::Json(prediction))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -51,7 +63,13 @@ pub struct Accepted {
 }
 
 fn accepted(task: TaskView) -> (StatusCode, axum::Json<Accepted>) {
-    (StatusCode::ACCEPTED, axum::Json(Accepted { task_id: task.task_id, status: task.status }))
+    (
+        StatusCode::ACCEPTED,
+        axum::Json(Accepted {
+            task_id: task.task_id,
+            status: task.status,
+        }),
+    )
 }
 
 #[utoipa::path(post, path = "/api/predict/async", tag = "forecast", security(("bearer" = [])),
@@ -63,7 +81,10 @@ pub async fn predict_async(
 ) -> ApiResult<(StatusCode, axum::Json<Accepted>)> {
     let (sku, days) = checked(&request)?;
     crate::domain::products::get(&state.db, &sku).await?;
-    let task = state.jobs.enqueue(&JobSpec::Predict { sku, days }, Duration::ZERO, None).await?;
+    let task = state
+        .jobs
+        .enqueue(&JobSpec::Predict { sku, days }, Duration::ZERO, None)
+        .await?;
     Ok(accepted(task))
 }
 
@@ -94,9 +115,19 @@ pub async fn recommendations(
 ) -> ApiResult<axum::Json<RecommendationList>> {
     let days = query.days.unwrap_or(7);
     if !(1..=365).contains(&days) {
-        return Err(crate::domain::DomainError::validation("days must be between 1 and 365").into());
+        return Err(
+            crate::domain::DomainError::validation("days must be between 1 and 365").into(),
+        );
     }
-    Ok(axum::Json(state.forecaster.recommendations(days as usize).await?))
+    let list = state
+        .cache
+        .get_or_compute(
+            Namespace::Recommendations,
+            &days.to_string(),
+            state.forecaster.recommendations(days as usize),
+        )
+        .await?;
+    Ok(axum::Json(list))
 }
 
 #[utoipa::path(get, path = "/api/products/{sku}/models", tag = "forecast", security(("bearer" = [])),
@@ -120,15 +151,25 @@ pub async fn train_product(
     let product = crate::domain::products::get(&state.db, &sku).await?;
     let task = state
         .jobs
-        .enqueue(&JobSpec::TrainProduct { sku: product.sku }, Duration::ZERO, None)
+        .enqueue(
+            &JobSpec::TrainProduct { sku: product.sku },
+            Duration::ZERO,
+            None,
+        )
         .await?;
     Ok(accepted(task))
 }
 
 #[utoipa::path(post, path = "/api/tasks/training/all", tag = "tasks", security(("bearer" = [])),
     responses((status = 202, body = Accepted)))]
-pub async fn train_all(State(state): State<AppState>, Admin(_): Admin) -> ApiResult<(StatusCode, axum::Json<Accepted>)> {
-    let task = state.jobs.enqueue(&JobSpec::TrainAll, Duration::ZERO, None).await?;
+pub async fn train_all(
+    State(state): State<AppState>,
+    Admin(_): Admin,
+) -> ApiResult<(StatusCode, axum::Json<Accepted>)> {
+    let task = state
+        .jobs
+        .enqueue(&JobSpec::TrainAll, Duration::ZERO, None)
+        .await?;
     Ok(accepted(task))
 }
 
@@ -144,13 +185,19 @@ pub async fn task(
 
 #[utoipa::path(get, path = "/api/tasks/active", tag = "tasks", security(("bearer" = [])),
     responses((status = 200, body = Vec<TaskView>, description = "Jobs running now")))]
-pub async fn active(State(state): State<AppState>, Admin(_): Admin) -> ApiResult<axum::Json<Vec<TaskView>>> {
+pub async fn active(
+    State(state): State<AppState>,
+    Admin(_): Admin,
+) -> ApiResult<axum::Json<Vec<TaskView>>> {
     Ok(axum::Json(state.jobs.list(&["running"]).await?))
 }
 
 #[utoipa::path(get, path = "/api/tasks/scheduled", tag = "tasks", security(("bearer" = [])),
     responses((status = 200, body = Vec<TaskView>, description = "Jobs waiting to run, soonest first")))]
-pub async fn scheduled(State(state): State<AppState>, Admin(_): Admin) -> ApiResult<axum::Json<Vec<TaskView>>> {
+pub async fn scheduled(
+    State(state): State<AppState>,
+    Admin(_): Admin,
+) -> ApiResult<axum::Json<Vec<TaskView>>> {
     Ok(axum::Json(state.jobs.list(&["queued"]).await?))
 }
 
@@ -164,4 +211,3 @@ pub async fn cancel(
 ) -> ApiResult<axum::Json<TaskView>> {
     Ok(axum::Json(state.jobs.cancel(&task_id).await?))
 }
-

@@ -4,6 +4,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::app::AppState;
+use crate::domain::cache::{Group, Namespace};
 use crate::domain::products::{
     self, LedgerEntryView, NewProduct, Page, ProductQuery, ProductStats, ProductUpdate,
     ProductView, Removal, StockChange,
@@ -18,7 +19,16 @@ pub async fn list(
     CurrentUser(_): CurrentUser,
     Query(query): Query<ProductQuery>,
 ) -> ApiResult<axum::Json<Page<ProductView>>> {
-    Ok(axum::Json(products::list(&state.db, query).await?))
+    let key = serde_json::to_string(&query).unwrap_or_default();
+    let page = state
+        .cache
+        .get_or_compute(
+            Namespace::ProductList,
+            &key,
+            products::list(&state.db, query),
+        )
+        .await?;
+    Ok(axum::Json(page))
 }
 
 #[utoipa::path(post, path = "/api/products", tag = "products", security(("bearer" = [])), request_body = NewProduct,
@@ -29,6 +39,7 @@ pub async fn create(
     Json(input): Json<NewProduct>,
 ) -> ApiResult<(StatusCode, axum::Json<ProductView>)> {
     let product = products::create(&state.db, &admin, input).await?;
+    state.cache.invalidate(&[Group::Catalog]).await;
     Ok((StatusCode::CREATED, axum::Json(product)))
 }
 
@@ -38,7 +49,11 @@ pub async fn stats(
     State(state): State<AppState>,
     CurrentUser(_): CurrentUser,
 ) -> ApiResult<axum::Json<ProductStats>> {
-    Ok(axum::Json(products::stats(&state.db).await?))
+    let stats = state
+        .cache
+        .get_or_compute(Namespace::ProductStats, "all", products::stats(&state.db))
+        .await?;
+    Ok(axum::Json(stats))
 }
 
 #[utoipa::path(get, path = "/api/products/{sku}", tag = "products", security(("bearer" = [])),
@@ -48,7 +63,11 @@ pub async fn get(
     CurrentUser(_): CurrentUser,
     Path(sku): Path<String>,
 ) -> ApiResult<axum::Json<ProductView>> {
-    Ok(axum::Json(products::get(&state.db, &sku).await?))
+    let product = state
+        .cache
+        .get_or_compute(Namespace::ProductInfo, &sku, products::get(&state.db, &sku))
+        .await?;
+    Ok(axum::Json(product))
 }
 
 #[utoipa::path(put, path = "/api/products/{sku}", tag = "products", security(("bearer" = [])),
@@ -60,7 +79,9 @@ pub async fn update(
     Path(sku): Path<String>,
     Json(input): Json<ProductUpdate>,
 ) -> ApiResult<axum::Json<ProductView>> {
-    Ok(axum::Json(products::update(&state.db, &sku, input).await?))
+    let product = products::update(&state.db, &sku, input).await?;
+    state.cache.invalidate(&[Group::Catalog]).await;
+    Ok(axum::Json(product))
 }
 
 #[utoipa::path(delete, path = "/api/products/{sku}", tag = "products", security(("bearer" = [])),
@@ -70,7 +91,9 @@ pub async fn remove(
     Admin(_): Admin,
     Path(sku): Path<String>,
 ) -> ApiResult<axum::Json<Removal>> {
-    Ok(axum::Json(products::remove(&state.db, &sku).await?))
+    let removal = products::remove(&state.db, &sku).await?;
+    state.cache.invalidate(&[Group::Catalog]).await;
+    Ok(axum::Json(removal))
 }
 
 #[utoipa::path(post, path = "/api/products/{sku}/stock", tag = "products", security(("bearer" = [])),
@@ -82,9 +105,9 @@ pub async fn change_stock(
     Path(sku): Path<String>,
     Json(input): Json<StockChange>,
 ) -> ApiResult<axum::Json<ProductView>> {
-    Ok(axum::Json(
-        products::change_stock(&state.db, &admin, &sku, input).await?,
-    ))
+    let product = products::change_stock(&state.db, &admin, &sku, input).await?;
+    state.cache.invalidate(&[Group::Catalog]).await;
+    Ok(axum::Json(product))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]

@@ -3,6 +3,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::app::AppState;
+use crate::domain::cache::Group;
 use crate::domain::calendar::format_date;
 use crate::domain::settings::{self, SettingsUpdate, StoreSettings};
 use crate::http::error::{ApiResult, ErrorBody};
@@ -25,7 +26,13 @@ pub async fn update(
     Admin(_): Admin,
     Json(input): Json<SettingsUpdate>,
 ) -> ApiResult<axum::Json<StoreSettings>> {
-    Ok(axum::Json(settings::update(&state.db, input).await?))
+    let settings = settings::update(&state.db, input).await?;
+    // The timezone and the low-stock threshold shape every cached answer.
+    state
+        .cache
+        .invalidate(&[Group::Catalog, Group::Sales, Group::Forecasts])
+        .await;
+    Ok(axum::Json(settings))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -3,6 +3,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::app::AppState;
+use crate::domain::cache::Group;
 use crate::domain::checkout::{self, CheckoutRequest, ExportQuery, SaleQuery, SaleView};
 use crate::domain::products::Page;
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
@@ -34,6 +35,12 @@ pub async fn checkout(
         None => None,
     };
     let outcome = checkout::checkout(&state.db, &user, request, key).await?;
+    if !outcome.replayed {
+        state
+            .cache
+            .invalidate(&[Group::Catalog, Group::Sales])
+            .await;
+    }
     let mut response = (StatusCode::CREATED, axum::Json(outcome.sale)).into_response();
     if outcome.replayed {
         response

@@ -1,0 +1,345 @@
+//! Cache-aside for expensive reads, shared by all instances through the shared store.
+//!
+//! Invalidation never scans keys: every cached key embeds the current generation of its
+//! group, and a write bumps the generation, which orphans the old entries (they expire by
+//! their TTL). Identical misses in this process wait for one computation instead of
+//! stampeding the database. When the shared store is down, reads bypass the cache.
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use utoipa::ToSchema;
+
+use super::DomainResult;
+use crate::storage::shared::SharedStore;
+
+/// What gets cached, and for how long (the original system's TTLs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Namespace {
+    ProductInfo,
+    ProductList,
+    ProductStats,
+    Dashboard,
+    Predictions,
+    Recommendations,
+}
+
+/// Data that changes together; a write names the groups it changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    /// Products, prices and stock.
+    Catalog,
+    /// Sales and what is computed from them.
+    Sales,
+    /// Forecasts and restock advice (they also read stock and events).
+    Forecasts,
+}
+
+impl Group {
+    fn name(self) -> &'static str {
+        match self {
+            Group::Catalog => "catalog",
+            Group::Sales => "sales",
+            Group::Forecasts => "forecasts",
+        }
+    }
+}
+
+impl Namespace {
+    pub fn name(self) -> &'static str {
+        match self {
+            Namespace::ProductInfo => "product_info",
+            Namespace::ProductList => "product_list",
+            Namespace::ProductStats => "product_stats",
+            Namespace::Dashboard => "dashboard",
+            Namespace::Predictions => "predictions",
+            Namespace::Recommendations => "recommendations",
+        }
+    }
+
+    pub fn ttl(self) -> Duration {
+        match self {
+            Namespace::ProductInfo => Duration::from_secs(3600),
+            Namespace::ProductList | Namespace::ProductStats => Duration::from_secs(1800),
+            Namespace::Dashboard => Duration::from_secs(300),
+            Namespace::Predictions | Namespace::Recommendations => Duration::from_secs(7200),
+        }
+    }
+
+    /// The groups whose changes make an entry stale.
+    fn groups(self) -> &'static [Group] {
+        match self {
+            Namespace::ProductInfo | Namespace::ProductList | Namespace::ProductStats => {
+                &[Group::Catalog]
+            }
+            Namespace::Dashboard => &[Group::Sales, Group::Catalog],
+            Namespace::Predictions | Namespace::Recommendations => {
+                &[Group::Forecasts, Group::Catalog, Group::Sales]
+            }
+        }
+    }
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Counts {
+    hits: u64,
+    misses: u64,
+    bypassed: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NamespaceStats {
+    pub hits: u64,
+    pub misses: u64,
+    /// Reads served without the cache because the shared store was unreachable.
+    pub bypassed: u64,
+    pub hit_ratio: f64,
+    pub ttl_seconds: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CacheStats {
+    /// `redis` or `in-process`.
+    pub backend: String,
+    pub available: bool,
+    pub hits: u64,
+    pub misses: u64,
+    pub hit_ratio: f64,
+    /// Keys in the shared store (for Redis: the whole database).
+    pub keys: Option<u64>,
+    pub memory_bytes: Option<u64>,
+    pub namespaces: BTreeMap<String, NamespaceStats>,
+}
+
+pub struct ResponseCache {
+    store: Arc<dyn SharedStore>,
+    counts: Mutex<BTreeMap<Namespace, Counts>>,
+    /// One lock per key being computed in this process.
+    in_flight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+fn ratio(hits: u64, misses: u64) -> f64 {
+    if hits + misses == 0 {
+        0.0
+    } else {
+        ((hits as f64 / (hits + misses) as f64) * 10_000.0).round() / 10_000.0
+    }
+}
+
+impl ResponseCache {
+    pub fn new(store: Arc<dyn SharedStore>) -> Self {
+        ResponseCache {
+            store,
+            counts: Mutex::default(),
+            in_flight: Mutex::default(),
+        }
+    }
+
+    fn count(&self, namespace: Namespace, update: impl FnOnce(&mut Counts)) {
+        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        update(counts.entry(namespace).or_default());
+    }
+
+    async fn key(&self, namespace: Namespace, params: &str) -> Option<String> {
+        let mut generations = Vec::new();
+        for group in namespace.groups() {
+            let generation = self
+                .store
+                .get(&format!("gen:{}", group.name()))
+                .await
+                .ok()?;
+            generations.push(generation.unwrap_or_else(|| "0".into()));
+        }
+        Some(format!(
+            "cache:{}:{}:{params}",
+            namespace.name(),
+            generations.join(".")
+        ))
+    }
+
+    /// The cached value for `params`, or `compute()`'s, which is then cached.
+    pub async fn get_or_compute<T, F>(
+        &self,
+        namespace: Namespace,
+        params: &str,
+        compute: F,
+    ) -> DomainResult<T>
+    where
+        T: Serialize + DeserializeOwned,
+        F: Future<Output = DomainResult<T>>,
+    {
+        let Some(key) = self.key(namespace, params).await else {
+            self.count(namespace, |c| c.bypassed += 1);
+            return compute.await;
+        };
+        if let Some(value) = self.read(&key).await {
+            self.count(namespace, |c| c.hits += 1);
+            return Ok(value);
+        }
+        let lock = {
+            let mut in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+            in_flight.entry(key.clone()).or_default().clone()
+        };
+        let _computing = lock.lock().await;
+        // Whoever held the lock before us may have filled the entry.
+        if let Some(value) = self.read(&key).await {
+            self.count(namespace, |c| c.hits += 1);
+            return Ok(value);
+        }
+        self.count(namespace, |c| c.misses += 1);
+        let result = compute.await;
+        if let Ok(value) = &result
+            && let Ok(text) = serde_json::to_string(value)
+            && let Err(error) = self.store.set(&key, &text, namespace.ttl()).await
+        {
+            tracing::debug!(%error, "cache write skipped");
+        }
+        self.in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&key);
+        result
+    }
+
+    async fn read<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
+        let text = self.store.get(key).await.ok()??;
+        serde_json::from_str(&text).ok()
+    }
+
+    /// Makes every entry depending on these groups stale, on every instance.
+    pub async fn invalidate(&self, groups: &[Group]) {
+        for group in groups {
+            if let Err(error) = self.store.increment(&format!("gen:{}", group.name())).await {
+                // The store is down, so nothing can be read from it either; entries written
+                // before the outage expire by their TTL.
+                tracing::warn!(%error, group = group.name(), "cache invalidation failed");
+            }
+        }
+    }
+
+    pub async fn available(&self) -> bool {
+        self.store.ping().await.is_ok()
+    }
+
+    pub fn backend(&self) -> &'static str {
+        self.store.kind()
+    }
+
+    pub async fn stats(&self) -> CacheStats {
+        let counts = self
+            .counts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let usage = self.store.usage().await.ok();
+        let all = [
+            Namespace::ProductInfo,
+            Namespace::ProductList,
+            Namespace::ProductStats,
+            Namespace::Dashboard,
+            Namespace::Predictions,
+            Namespace::Recommendations,
+        ];
+        let namespaces: BTreeMap<String, NamespaceStats> = all
+            .iter()
+            .map(|ns| {
+                let c = counts.get(ns).copied().unwrap_or_default();
+                let stats = NamespaceStats {
+                    hits: c.hits,
+                    misses: c.misses,
+                    bypassed: c.bypassed,
+                    hit_ratio: ratio(c.hits, c.misses),
+                    ttl_seconds: ns.ttl().as_secs(),
+                };
+                (ns.name().to_owned(), stats)
+            })
+            .collect();
+        let hits = namespaces.values().map(|n| n.hits).sum();
+        let misses = namespaces.values().map(|n| n.misses).sum();
+        CacheStats {
+            backend: self.store.kind().to_owned(),
+            available: usage.is_some(),
+            hits,
+            misses,
+            hit_ratio: ratio(hits, misses),
+            keys: usage.map(|(keys, _)| keys),
+            memory_bytes: usage.map(|(_, bytes)| bytes),
+            namespaces,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::shared::InProcessStore;
+
+    #[tokio::test]
+    async fn a_write_to_a_group_orphans_the_entries_that_depend_on_it() {
+        let cache = ResponseCache::new(Arc::new(InProcessStore::default()));
+        let calls = std::sync::atomic::AtomicU32::new(0);
+        let compute = || async {
+            Ok::<_, super::super::DomainError>(
+                calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst),
+            )
+        };
+        assert_eq!(
+            cache
+                .get_or_compute(Namespace::ProductList, "q", compute())
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            cache
+                .get_or_compute(Namespace::ProductList, "q", compute())
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            cache
+                .get_or_compute(Namespace::Dashboard, "q", compute())
+                .await
+                .unwrap(),
+            1
+        );
+        cache.invalidate(&[Group::Sales]).await;
+        assert_eq!(
+            cache
+                .get_or_compute(Namespace::ProductList, "q", compute())
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            cache
+                .get_or_compute(Namespace::Dashboard, "q", compute())
+                .await
+                .unwrap(),
+            2
+        );
+        let stats = cache.stats().await;
+        assert_eq!(stats.namespaces["product_list"].hits, 2);
+        assert_eq!(stats.namespaces["dashboard"].misses, 2);
+    }
+
+    #[tokio::test]
+    async fn identical_concurrent_misses_compute_once() {
+        let cache = ResponseCache::new(Arc::new(InProcessStore::default()));
+        let calls = std::sync::atomic::AtomicU32::new(0);
+        let slow = || async {
+            calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            Ok::<_, super::super::DomainError>(7)
+        };
+        let misses = (0..8).map(|_| cache.get_or_compute(Namespace::ProductStats, "all", slow()));
+        let results = futures::future::join_all(misses).await;
+        assert!(results.into_iter().all(|r| r.unwrap() == 7));
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+}

@@ -1,0 +1,166 @@
+//! Request rate limits per route class, per client address and per signed-in user. The
+//! buckets live in the shared store, so the limit holds across every instance.
+//!
+//! When the shared store is unreachable the limits fail open: refusing all traffic
+//! because the limiter is down would turn a Redis outage into a shop-wide outage, and
+//! nginx's own per-address limits still stand in front of the API.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::error::ErrorBody;
+use crate::app::AppState;
+use crate::storage::shared::Admission;
+
+/// A route class and its limit: requests per second and burst.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limit {
+    pub class: &'static str,
+    pub rate: f64,
+    pub burst: u32,
+}
+
+pub const GENERAL: Limit = Limit {
+    class: "api",
+    rate: 10.0,
+    burst: 20,
+};
+pub const PREDICT: Limit = Limit {
+    class: "predict",
+    rate: 3.0,
+    burst: 5,
+};
+pub const CHAT: Limit = Limit {
+    class: "chat",
+    rate: 5.0,
+    burst: 10,
+};
+pub const LOGIN: Limit = Limit {
+    class: "login",
+    rate: 1.0,
+    burst: 10,
+};
+
+pub fn limit_for(method: &Method, path: &str) -> Option<Limit> {
+    if !path.starts_with("/api/") || path == "/api/openapi.json" {
+        return None;
+    }
+    Some(if path.starts_with("/api/predict") {
+        PREDICT
+    } else if path.starts_with("/api/chat") {
+        CHAT
+    } else if method == Method::POST && path == "/api/auth/login" {
+        LOGIN
+    } else {
+        GENERAL
+    })
+}
+
+fn client_address(
+    headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+    trust_proxy: bool,
+) -> Option<IpAddr> {
+    if trust_proxy {
+        let forwarded = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .or_else(|| headers.get("x-real-ip").and_then(|v| v.to_str().ok()))
+            .and_then(|v| v.trim().parse().ok());
+        if forwarded.is_some() {
+            return forwarded;
+        }
+    }
+    peer.map(|p| p.ip())
+}
+
+pub async fn enforce(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if !state.config.rate_limits {
+        return next.run(request).await;
+    }
+    let Some(limit) = limit_for(request.method(), request.uri().path()) else {
+        return next.run(request).await;
+    };
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
+    let mut keys = Vec::with_capacity(2);
+    if let Some(address) = client_address(request.headers(), peer, state.config.trust_proxy) {
+        keys.push(format!("rl:{}:ip:{address}", limit.class));
+    }
+    let user = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|token| state.auth.user_id_of(token.trim()));
+    if let Some(user) = user {
+        keys.push(format!("rl:{}:user:{user}", limit.class));
+    }
+    for key in &keys {
+        match state.shared.admit(key, limit.rate, limit.burst).await {
+            Ok(Admission::Allowed) => {}
+            Ok(Admission::RetryAfter(wait)) => return too_many_requests(wait.as_secs_f64(), limit),
+            Err(error) => {
+                tracing::warn!(%error, "rate limiter unavailable; admitting");
+                break;
+            }
+        }
+    }
+    next.run(request).await
+}
+
+pub fn too_many_requests(wait_seconds: f64, limit: Limit) -> Response {
+    let retry_after = wait_seconds.ceil().max(1.0) as u64;
+    let body = ErrorBody {
+        error: format!(
+            "too many requests: the {} limit is {} per second (burst {}); retry in {retry_after} s",
+            limit.class, limit.rate, limit.burst
+        ),
+        details: None,
+    };
+    let mut response = (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_fall_into_their_classes() {
+        assert_eq!(limit_for(&Method::POST, "/api/predict"), Some(PREDICT));
+        assert_eq!(
+            limit_for(&Method::GET, "/api/predict/task/x"),
+            Some(PREDICT)
+        );
+        assert_eq!(limit_for(&Method::POST, "/api/auth/login"), Some(LOGIN));
+        assert_eq!(limit_for(&Method::GET, "/api/products"), Some(GENERAL));
+        assert_eq!(limit_for(&Method::GET, "/health"), None);
+        assert_eq!(limit_for(&Method::GET, "/metrics"), None);
+    }
+
+    #[test]
+    fn proxy_headers_count_only_when_trusted() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("203.0.113.9, 10.0.0.1"),
+        );
+        let peer: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        assert_eq!(client_address(&headers, Some(peer), false), Some(peer.ip()));
+        assert_eq!(
+            client_address(&headers, Some(peer), true),
+            "203.0.113.9".parse().ok()
+        );
+    }
+}
