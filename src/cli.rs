@@ -13,7 +13,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::app::{self, Application};
 use crate::config::Config;
 use crate::domain::auth::{self, Role};
-use crate::domain::cache::ResponseCache;
+use crate::domain::cache::{Group, ResponseCache};
 use crate::domain::jobs::{self, JobQueue};
 use crate::domain::progress::Progress;
 use crate::domain::{demo, history_import};
@@ -187,6 +187,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("importing {}", file.display()))?;
             println!("{summary}");
+            // Cached answers and the affected models are stale now; a running server (or
+            // worker) retrains the models shortly.
+            let cache = ResponseCache::new(app::shared_store(&config).await?);
+            cache
+                .invalidate(&[Group::Catalog, Group::Sales, Group::Forecasts])
+                .await;
+            JobQueue::new(db).retrain_stale_soon().await?;
             Ok(())
         }
         Command::Train { sku, all: _ } => {

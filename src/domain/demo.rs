@@ -195,8 +195,12 @@ pub async fn seed_with_progress(
             business_date: &dates[shop.sales[i.sale].day],
         })
         .collect();
-    let first_id = sales::reserve_ids(&mut tx, db.backend(), new_sales.len() as i64).await?;
-    // A week of days per round trip: about 700 sales and 1,400 lines.
+    let first_id = if new_sales.is_empty() {
+        0
+    } else {
+        sales::reserve_ids(&mut tx, db.backend(), new_sales.len() as i64).await?
+    };
+    // A week at a time (about 700 sales and 1,400 lines), so that progress moves by days.
     for week in shop.days.chunks(7) {
         let (first, last) = (&week[0], &week[week.len() - 1]);
         let sale_range = first.first_sale..last.first_sale + last.sale_count;
@@ -204,15 +208,17 @@ pub async fn seed_with_progress(
             let item_start = shop.sales[sale_range.start].first_item;
             let last_sale = &shop.sales[sale_range.end - 1];
             let item_end = last_sale.first_item + last_sale.item_count;
-            sales::insert_many_with_ids(
+            sales::bulk_insert_sales(
                 &mut tx,
+                db.backend(),
                 first_id + sale_range.start as i64,
                 &new_sales[sale_range.clone()],
             )
             .await?;
             let item_sales = &shop.items[item_start..item_end];
-            sales::insert_items(
+            sales::bulk_insert_items(
                 &mut tx,
+                db.backend(),
                 |i| first_id + item_sales[i].sale as i64,
                 &new_items[item_start..item_end],
             )

@@ -34,7 +34,7 @@ use super::money::Money;
 use super::products::check_sku;
 use super::progress::Progress;
 use super::{DomainError, DomainResult, settings};
-use crate::storage::{Db, StorageError, products, sales};
+use crate::storage::{Db, StorageError, models, products, sales};
 
 pub struct ImportOptions {
     /// Create a product (named after its SKU, priced at its first `unit_price` or 0, no
@@ -96,7 +96,10 @@ pub const MAX_QUANTITY: i64 = 1_000_000;
 const MAX_DETAILS: usize = 100;
 /// Problems listed in an error's message (what the command line prints).
 const MAX_MESSAGE_LINES: usize = 20;
-/// Line numbers listed per unknown SKU.
+/// Unknown SKUs listed in an error's message, and line numbers for each.
+const MAX_MESSAGE_SKUS: usize = 10;
+const MAX_MESSAGE_SKU_LINES: usize = 8;
+/// Line numbers listed per unknown SKU in an error's details.
 const MAX_LINES_PER_SKU: usize = 20;
 /// Rows per progress step and per round of inserts.
 const WRITE_CHUNK: usize = 10_000;
@@ -554,9 +557,10 @@ fn rejection(errors: &[RowError], error_rows: u64, unknown: &[&SkuSeen]) -> Doma
         }));
     }
     if !unknown.is_empty() {
-        let describe = |seen: &SkuSeen| {
-            let lines: Vec<String> = seen.lines.iter().map(u64::to_string).collect();
-            let more = seen.rows - seen.lines.len() as u64;
+        let describe = |seen: &SkuSeen, max_lines: usize| {
+            let shown = seen.lines.len().min(max_lines);
+            let lines: Vec<String> = seen.lines[..shown].iter().map(u64::to_string).collect();
+            let more = seen.rows - shown as u64;
             let word = if seen.rows == 1 { "line" } else { "lines" };
             if more > 0 {
                 format!("{} ({word} {} and {more} more)", seen.sku, lines.join(", "))
@@ -564,23 +568,34 @@ fn rejection(errors: &[RowError], error_rows: u64, unknown: &[&SkuSeen]) -> Doma
                 format!("{} ({word} {})", seen.sku, lines.join(", "))
             }
         };
+        let heading = format!(
+            "{} unknown {}",
+            unknown.len(),
+            if unknown.len() == 1 { "SKU" } else { "SKUs" }
+        );
+        const HINT: &str = "import with --create-products to create them";
+        // The message (a terminal) gets a short list, one SKU a line.
+        message.push_str(&format!("\n  {heading} ({HINT}):"));
+        for seen in unknown.iter().take(MAX_MESSAGE_SKUS) {
+            message.push_str(&format!("\n    {}", describe(seen, MAX_MESSAGE_SKU_LINES)));
+        }
+        if unknown.len() > MAX_MESSAGE_SKUS {
+            message.push_str(&format!(
+                "\n    ... and {} more unknown SKUs",
+                unknown.len() - MAX_MESSAGE_SKUS
+            ));
+        }
+        // The details get the long list.
         let listed: Vec<String> = unknown
             .iter()
             .take(MAX_DETAILS)
-            .map(|s| describe(s))
+            .map(|s| describe(s, MAX_LINES_PER_SKU))
             .collect();
-        let more = unknown.len().saturating_sub(MAX_DETAILS);
-        let mut error = format!(
-            "{} unknown {}: {}",
-            unknown.len(),
-            if unknown.len() == 1 { "SKU" } else { "SKUs" },
-            listed.join(", ")
-        );
-        if more > 0 {
-            error.push_str(&format!(" and {more} more"));
+        let mut error = format!("{heading}: {}", listed.join(", "));
+        if unknown.len() > MAX_DETAILS {
+            error.push_str(&format!(" and {} more", unknown.len() - MAX_DETAILS));
         }
-        error.push_str("; import with --create-products to create them");
-        message.push_str(&format!("\n  {error}"));
+        error.push_str(&format!("; {HINT}"));
         let skus: Vec<Value> = unknown
             .iter()
             .take(MAX_DETAILS)
@@ -728,11 +743,7 @@ async fn write(
         })
         .collect();
     let first_id = sales::reserve_ids(&mut tx, db.backend(), new_sales.len() as i64).await?;
-    let per_call = sales::bulk_rows_per_call(db.backend());
-    for (chunk_index, chunk) in new_sales.chunks(per_call).enumerate() {
-        let chunk_first = first_id + (chunk_index * per_call) as i64;
-        sales::insert_many_with_ids(&mut tx, chunk_first, chunk).await?;
-    }
+    sales::bulk_insert_sales(&mut tx, db.backend(), first_id, &new_sales).await?;
 
     let mut sale_ids = Vec::with_capacity(parsed.rows.len());
     let mut items = Vec::with_capacity(parsed.rows.len());
@@ -752,18 +763,14 @@ async fn write(
         }
     }
     progress.start("write", items.len() as u64);
-    let per_call = sales::bulk_rows_per_call(db.backend());
-    let mut since_report = 0;
-    for (chunk_index, chunk) in items.chunks(per_call).enumerate() {
-        let offset = chunk_index * per_call;
-        sales::insert_items(&mut tx, |i| sale_ids[offset + i], chunk).await?;
-        since_report += chunk.len();
-        if since_report >= WRITE_CHUNK {
-            progress.advance(since_report as u64);
-            since_report = 0;
-        }
+    for (chunk_index, chunk) in items.chunks(WRITE_CHUNK).enumerate() {
+        let offset = chunk_index * WRITE_CHUNK;
+        sales::bulk_insert_items(&mut tx, db.backend(), |i| sale_ids[offset + i], chunk).await?;
+        progress.advance(chunk.len() as u64);
     }
-    progress.advance(since_report as u64);
+    // New history changes these products' forecasts.
+    let touched: Vec<i64> = resolved.iter().filter_map(|(id, _)| *id).collect();
+    models::mark_stale(&mut *tx, Some(&touched), "history imported").await?;
     tx.commit().await.map_err(StorageError::from)?;
 
     let revenue = days
@@ -953,7 +960,8 @@ mod tests {
             "{message}"
         );
         assert!(message.contains("line 3: quantity"), "{message}");
-        assert!(message.contains("NOPE-1 (lines 4, 9)"), "{message}");
+        assert!(message.contains("\n    NOPE-1 (lines 4, 9)"), "{message}");
+        assert!(message.contains("--create-products"), "{message}");
         let details = details.unwrap();
         assert_eq!(details[0]["line"], 3);
         assert_eq!(details[1]["unknown_skus"][0]["sku"], "NOPE-1");

@@ -272,14 +272,46 @@ pub async fn items_between<'e, E: Executor<'e, Database = Any>>(
     Ok(rows)
 }
 
-/// Rows to hand [`insert_items`] and [`insert_many_with_ids`] per call in a bulk load.
-/// On SQLite, sqlx looks up every parameter's name with `sqlite3_bind_parameter_name`,
-/// a linear scan, so binding one statement costs the square of its parameter count:
-/// small statements are much faster there. PostgreSQL binds in linear time and prefers
-/// fewer round trips.
-pub fn bulk_rows_per_call(backend: Backend) -> usize {
+/// Rows per statement in a bulk load ([`bulk_insert_sales`], [`bulk_insert_items`]). On
+/// SQLite, sqlx looks up every parameter's name with `sqlite3_bind_parameter_name`, a
+/// linear scan, so binding one statement costs the square of its parameter count: small
+/// statements are several times faster there (measured: 300,000 lines take 14 s in
+/// statements of 500 rows, 5 s in statements of 32). PostgreSQL binds in linear time and
+/// prefers fewer round trips.
+pub fn bulk_rows_per_statement(backend: Backend) -> usize {
     match backend {
-        Backend::Sqlite => std::env::var("X_BULK").ok().and_then(|v| v.parse().ok()).unwrap_or(64),
+        Backend::Sqlite => 32,
         Backend::Postgres => BATCH_ROWS,
     }
+}
+
+/// [`insert_many_with_ids`] for a bulk load: many sales with consecutive ids from
+/// `first_id`, in statements sized for the backend.
+pub async fn bulk_insert_sales(
+    tx: &mut AnyConnection,
+    backend: Backend,
+    first_id: i64,
+    sales: &[NewSale<'_>],
+) -> StorageResult<()> {
+    let rows = bulk_rows_per_statement(backend);
+    for (index, chunk) in sales.chunks(rows).enumerate() {
+        insert_many_with_ids(tx, first_id + (index * rows) as i64, chunk).await?;
+    }
+    Ok(())
+}
+
+/// [`insert_items`] for a bulk load, in statements sized for the backend; `sale_id_of`
+/// gets the index into `items`.
+pub async fn bulk_insert_items(
+    tx: &mut AnyConnection,
+    backend: Backend,
+    sale_id_of: impl Fn(usize) -> i64,
+    items: &[NewSaleItem<'_>],
+) -> StorageResult<()> {
+    let rows = bulk_rows_per_statement(backend);
+    for (index, chunk) in items.chunks(rows).enumerate() {
+        let offset = index * rows;
+        insert_items(tx, |i| sale_id_of(offset + i), chunk).await?;
+    }
+    Ok(())
 }

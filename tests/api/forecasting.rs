@@ -239,6 +239,11 @@ async fn background_tasks_train_predict_and_feed_recommendations() {
 #[tokio::test]
 async fn changing_a_forecast_event_schedules_retraining_that_can_be_cancelled() {
     let app = shop_with_history().await;
+    assert_eq!(
+        app.count_rows("stale_models").await,
+        2,
+        "imported history marks models stale"
+    );
     let scheduled = app.get("/api/tasks/scheduled", &app.admin_token).await;
     assert_eq!(scheduled.body, json!([]));
     // An event that does not feed the forecast changes nothing.
