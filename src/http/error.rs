@@ -140,3 +140,45 @@ pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Respons
     };
     (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panic_becomes_the_usual_json_500() {
+        let response = panic_response(Box::new("index out of bounds"));
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json["error"], "internal server error");
+    }
+
+    #[test]
+    fn every_domain_error_has_its_status() {
+        let cases = [
+            (DomainError::validation("x"), StatusCode::BAD_REQUEST),
+            (DomainError::not_found("x"), StatusCode::NOT_FOUND),
+            (DomainError::Conflict("x".into()), StatusCode::CONFLICT),
+            (DomainError::InsufficientStock(vec![]), StatusCode::CONFLICT),
+            (
+                DomainError::Unprocessable("x".into()),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            (
+                DomainError::Unauthenticated("x".into()),
+                StatusCode::UNAUTHORIZED,
+            ),
+            (DomainError::Forbidden("x".into()), StatusCode::FORBIDDEN),
+            (
+                DomainError::Internal("x".into()),
+                StatusCode::INTERNAL_SERVER_ERROR,
+            ),
+        ];
+        for (error, status) in cases {
+            assert_eq!(ApiError::from(error).status_and_body().0, status);
+        }
+    }
+}
