@@ -5,6 +5,9 @@
 //! ```text
 //! cargo run --release -p siprems-forecast --example kiel_bench -- [DATA_DIR] [OUT_DIR] [--convert-only] [--models auto,prophet,...]
 //! ```
+//! Models: `naive`, `ets` (weekly MSTL, the default), `ets-yearly` (weekly + yearly MSTL),
+//! `prophet` (default additive variant), `prophet-reference` (SPEC flow 4 configuration),
+//! `auto` (default selection), `auto-reference` (selection with the reference Prophet).
 //! DATA_DIR holds `bakery_kiel_sales_to_2017-07-31.csv` (id,Datum,Warengruppe,Umsatz) and
 //! `kieler_woche.csv` (Datum,KielerWoche); defaults to `../shared/data`. OUT_DIR (default
 //! `target/kiel-bench`) receives `history.csv`, `events.csv` and one forecasts CSV per model.
@@ -123,10 +126,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         None => [
             "naive",
             "ets",
-            "ets-noyear",
+            "ets-yearly",
             "prophet",
-            "prophet-additive",
+            "prophet-reference",
             "auto",
+            "auto-reference",
         ]
         .map(String::from)
         .to_vec(),
@@ -150,15 +154,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ..TrainConfig::default()
         };
         match name.as_str() {
-            "ets-noyear" => {
+            "ets-yearly" => {
                 config.choice = ModelChoice::Only(ModelKind::Ets);
-                config.ets_yearly = false;
+                config.ets_yearly = true;
             }
-            "prophet-additive" => {
+            "prophet-reference" => {
                 config.choice = ModelChoice::Only(ModelKind::Prophet);
-                config.prophet_variant = ProphetVariant::Additive;
+                config.prophet_variant = ProphetVariant::Reference;
             }
-            "auto-additive" => config.prophet_variant = ProphetVariant::Additive,
+            "auto-reference" => config.prophet_variant = ProphetVariant::Reference,
             other => config.choice = other.parse()?,
         }
         let out_csv = out.join(format!("forecasts-{name}.csv"));

@@ -497,12 +497,12 @@ fn run_job(
     config: &TrainConfig,
     engine: &Engine,
 ) -> Result<JobOut, ForecastError> {
-    let history =
-        file.history(job.sku, job.cutoff)
-            .ok_or_else(|| ForecastError::TooLittleHistory {
-                days_with_sales: 0,
-                required: config.min_history_days_with_sales,
-            })?;
+    let history = file
+        .history(job.sku, job.cutoff)
+        .ok_or(ForecastError::TooLittleHistory {
+            days_with_sales: 0,
+            required: config.min_history_days_with_sales,
+        })?;
     let t = Instant::now();
     let (kind, points) = match config.choice {
         ModelChoice::Auto => {

@@ -10,7 +10,7 @@ use chrono::{Days, NaiveDate};
 use common::*;
 use forecast::{
     DailyHistory, Engine, ForecastError, ForecastPoint, Holiday, ModelChoice, ModelKind,
-    TrainConfig, TrainedModel,
+    ProphetVariant, TrainConfig, TrainedModel,
 };
 
 fn start() -> NaiveDate {
@@ -138,6 +138,28 @@ fn prophet_recovers_structure_and_covers_noise() {
     );
     assert!(model.metrics.mase < 1.0, "{:?}", model.metrics);
 
+    // The reference configuration (log1p, multiplicative, 30.5-day seasonality) too.
+    let reference = TrainConfig {
+        prophet_variant: ProphetVariant::Reference,
+        ..config.clone()
+    };
+    let fc = engine
+        .forecast(&history, &holidays, ModelKind::Prophet, 365, &reference)
+        .expect("reference");
+    assert_sane(&fc);
+    let (err, uplift, cov) = (
+        mape(&truth, &fc),
+        festival_uplift(&fc, &holidays[0].dates),
+        coverage(&observed, &fc),
+    );
+    eprintln!("prophet reference: MAPE vs truth {err:.2}%, uplift {uplift:.2}, coverage {cov:.3}");
+    assert!(err < 10.0, "reference MAPE {err:.2}%");
+    assert!(
+        (uplift - HOLIDAY_UPLIFT).abs() < 0.3,
+        "reference uplift {uplift:.2}"
+    );
+    assert!((0.85..=0.99).contains(&cov), "reference coverage {cov:.3}");
+
     // The stored form round-trips.
     let json = serde_json::to_string(&model).unwrap();
     let back: TrainedModel = serde_json::from_str(&json).unwrap();
@@ -165,7 +187,12 @@ fn prophet_recovers_structure_and_covers_noise() {
 fn ets_recovers_weekly_and_yearly_pattern() {
     let engine = Engine::lazy();
     let (history, _holidays, future, truth, observed) = scenario(11);
-    let config = TrainConfig::default();
+    // The yearly MSTL period is off by default (see TrainConfig::ets_yearly); this series
+    // has a clean yearly shape, which it must recover when asked to.
+    let config = TrainConfig {
+        ets_yearly: true,
+        ..TrainConfig::default()
+    };
     let fc = engine
         .forecast(&history, &[], ModelKind::Ets, 365, &config)
         .expect("ets");

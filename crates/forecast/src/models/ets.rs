@@ -32,7 +32,7 @@ pub(crate) fn fit_predict(
         y
     };
     let mut periods = Vec::new();
-    if n >= 2 * 7 + 1 {
+    if n > 2 * 7 {
         periods.push(7);
     }
     if yearly && n >= YEARLY_MIN_DAYS {
