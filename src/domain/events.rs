@@ -97,6 +97,19 @@ struct ValidEvent {
     description: Option<String>,
 }
 
+impl ValidEvent {
+    fn data<'a>(&'a self, input: &EventInput) -> events::EventData<'a> {
+        events::EventData {
+            name: &self.name,
+            date: &self.date,
+            end_date: self.end_date.as_deref(),
+            kind: input.kind.as_str(),
+            description: self.description.as_deref(),
+            include_in_prediction: input.include_in_prediction,
+        }
+    }
+}
+
 fn validate(input: &EventInput) -> DomainResult<ValidEvent> {
     let name = required_text("name", &input.name, 200)?;
     let description = optional_text("description", input.description.as_deref(), 1000)?;
@@ -156,14 +169,7 @@ async fn models_changed(db: &Db, jobs: &JobQueue, reason: &str) -> DomainResult<
 
 pub async fn create(db: &Db, jobs: &JobQueue, input: EventInput) -> DomainResult<EventView> {
     let valid = validate(&input)?;
-    let data = events::EventData {
-        name: &valid.name,
-        date: &valid.date,
-        end_date: valid.end_date.as_deref(),
-        kind: input.kind.as_str(),
-        description: valid.description.as_deref(),
-        include_in_prediction: input.include_in_prediction,
-    };
+    let data = valid.data(&input);
     let event = view(events::insert(db.pool(), &data).await?);
     if event.include_in_prediction {
         models_changed(db, jobs, "event added").await?;
@@ -179,14 +185,7 @@ pub async fn update(
 ) -> DomainResult<EventView> {
     let valid = validate(&input)?;
     let before = get(db, id).await?;
-    let data = events::EventData {
-        name: &valid.name,
-        date: &valid.date,
-        end_date: valid.end_date.as_deref(),
-        kind: input.kind.as_str(),
-        description: valid.description.as_deref(),
-        include_in_prediction: input.include_in_prediction,
-    };
+    let data = valid.data(&input);
     let event = events::update(db.pool(), id, &data)
         .await?
         .map(view)

@@ -731,18 +731,11 @@ async fn load_history(
 async fn load_holidays(db: &Db) -> DomainResult<Vec<Holiday>> {
     let rows = events::list(db.pool(), None, None).await?;
     let mut by_name: BTreeMap<String, Vec<NaiveDate>> = BTreeMap::new();
-    for row in rows.into_iter().filter(|e| e.include_in_prediction == 1) {
-        let (Some(first), last) = (
-            parse_day(&row.date),
-            row.end_date.as_deref().and_then(parse_day),
-        ) else {
-            continue;
-        };
-        let last = last.unwrap_or(first);
+    for row in rows.iter().filter(|e| e.include_in_prediction == 1) {
         by_name
-            .entry(row.name)
+            .entry(row.name.clone())
             .or_default()
-            .extend(first.iter_days().take_while(|d| *d <= last));
+            .extend(event_days(row));
     }
     Ok(by_name
         .into_iter()
@@ -750,20 +743,21 @@ async fn load_holidays(db: &Db) -> DomainResult<Vec<Holiday>> {
         .collect())
 }
 
+/// Every day an event covers (one day, or its date range).
+fn event_days(row: &events::EventRow) -> impl Iterator<Item = NaiveDate> + use<> {
+    let first = parse_day(&row.date);
+    let last = row.end_date.as_deref().and_then(parse_day).or(first);
+    first
+        .into_iter()
+        .flat_map(|d| d.iter_days())
+        .take_while(move |d| last.is_some_and(|last| *d <= last))
+}
+
 /// Names of all events by day, for marking chart points.
 async fn event_names_by_day(db: &Db) -> DomainResult<BTreeMap<NaiveDate, String>> {
     let mut days: BTreeMap<NaiveDate, String> = BTreeMap::new();
     for row in events::list(db.pool(), None, None).await? {
-        let (Some(first), last) = (
-            parse_day(&row.date),
-            row.end_date.as_deref().and_then(parse_day),
-        ) else {
-            continue;
-        };
-        for day in first
-            .iter_days()
-            .take_while(|d| *d <= last.unwrap_or(first))
-        {
+        for day in event_days(&row) {
             days.entry(day)
                 .and_modify(|names| {
                     names.push_str(", ");

@@ -1,6 +1,6 @@
 use sqlx::{Any, Executor, FromRow};
 
-use super::{StorageResult, now_millis};
+use super::{StorageError, StorageResult, now_millis};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct SettingsRow {
@@ -29,27 +29,16 @@ pub async fn upsert<'e, E: Executor<'e, Database = Any>>(
     db: E,
     settings: &SettingsRow,
 ) -> StorageResult<SettingsRow> {
-    let row = sqlx::query_as::<_, SettingsRow>(
-        "INSERT INTO store_settings \
-           (id, store_name, address, phone, email, timezone, currency, low_stock_threshold, updated_at) \
-         VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8) \
-         ON CONFLICT (id) DO UPDATE SET store_name = excluded.store_name, address = excluded.address, \
-           phone = excluded.phone, email = excluded.email, timezone = excluded.timezone, \
-           currency = excluded.currency, low_stock_threshold = excluded.low_stock_threshold, \
-           updated_at = excluded.updated_at \
-         RETURNING store_name, address, phone, email, timezone, currency, low_stock_threshold, updated_at",
+    let row = write(
+        db,
+        settings,
+        "DO UPDATE SET store_name = excluded.store_name, \
+           address = excluded.address, phone = excluded.phone, email = excluded.email, \
+           timezone = excluded.timezone, currency = excluded.currency, \
+           low_stock_threshold = excluded.low_stock_threshold, updated_at = excluded.updated_at",
     )
-    .bind(&settings.store_name)
-    .bind(&settings.address)
-    .bind(&settings.phone)
-    .bind(&settings.email)
-    .bind(&settings.timezone)
-    .bind(&settings.currency)
-    .bind(settings.low_stock_threshold)
-    .bind(now_millis())
-    .fetch_one(db)
     .await?;
-    Ok(row)
+    row.ok_or_else(|| StorageError::Query(sqlx::Error::RowNotFound))
 }
 
 /// Creates the settings row with these values only if none exists yet.
@@ -57,11 +46,21 @@ pub async fn insert_if_missing<'e, E: Executor<'e, Database = Any>>(
     db: E,
     settings: &SettingsRow,
 ) -> StorageResult<()> {
-    sqlx::query(
+    write(db, settings, "DO NOTHING").await?;
+    Ok(())
+}
+
+async fn write<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    settings: &SettingsRow,
+    on_conflict: &'static str,
+) -> StorageResult<Option<SettingsRow>> {
+    let row = sqlx::query_as::<_, SettingsRow>(sqlx::AssertSqlSafe(format!(
         "INSERT INTO store_settings \
            (id, store_name, address, phone, email, timezone, currency, low_stock_threshold, updated_at) \
-         VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
-    )
+         VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) {on_conflict} \
+         RETURNING store_name, address, phone, email, timezone, currency, low_stock_threshold, updated_at"
+    )))
     .bind(&settings.store_name)
     .bind(&settings.address)
     .bind(&settings.phone)
@@ -70,7 +69,7 @@ pub async fn insert_if_missing<'e, E: Executor<'e, Database = Any>>(
     .bind(&settings.currency)
     .bind(settings.low_stock_threshold)
     .bind(now_millis())
-    .execute(db)
+    .fetch_optional(db)
     .await?;
-    Ok(())
+    Ok(row)
 }
