@@ -13,11 +13,14 @@ use utoipa::ToSchema;
 
 use super::forecasting::Forecaster;
 use super::{DomainError, DomainResult, millis_to_rfc3339};
-use crate::storage::{Db, jobs, now_millis};
+use crate::storage::{Backend, Db, jobs, now_millis};
 
 /// Attempts per job: the first run and three retries.
 const MAX_ATTEMPTS: i64 = 4;
 const BACKOFF_BASE: Duration = Duration::from_secs(5);
+/// A job still marked running this long after its time limit belongs to a dead worker,
+/// and another worker takes it over.
+pub const LEASE_MARGIN: Duration = Duration::from_secs(60);
 /// Stale models are retrained at most this long after the change that made them stale,
 /// so a burst of event edits costs one training run.
 pub const RETRAIN_DEBOUNCE: Duration = Duration::from_secs(60);
@@ -192,16 +195,21 @@ pub async fn run_worker(
     time_limit: Duration,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    match jobs::requeue_interrupted(queue.db.pool()).await {
-        Ok(0) => {}
-        Ok(n) => tracing::warn!(jobs = n, "requeued jobs interrupted by the last shutdown"),
-        Err(error) => tracing::error!(%error, "could not requeue interrupted jobs"),
+    // SQLite means the embedded mode: this is the only worker, and what is marked running
+    // was interrupted by the last shutdown. Elsewhere other workers may be running jobs.
+    if queue.db.backend() == Backend::Sqlite {
+        match jobs::requeue_interrupted(queue.db.pool()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(jobs = n, "requeued jobs interrupted by the last shutdown"),
+            Err(error) => tracing::error!(%error, "could not requeue interrupted jobs"),
+        }
     }
+    let lease = time_limit + LEASE_MARGIN;
     loop {
         if *shutdown.borrow() {
             return;
         }
-        let claimed = match jobs::claim_next(queue.db.pool()).await {
+        let claimed = match jobs::claim_next(queue.db.pool(), lease).await {
             Ok(claimed) => claimed,
             Err(error) => {
                 tracing::warn!(%error, "job queue unavailable");

@@ -1,4 +1,6 @@
 //! Background jobs kept in the database, so that queued work survives a restart.
+use std::time::Duration;
+
 use sqlx::{Any, Executor, FromRow};
 
 use super::{StorageResult, now_millis};
@@ -99,14 +101,19 @@ pub async fn with_status<'e, E: Executor<'e, Database = Any>>(
     Ok(rows)
 }
 
-/// Claims the next due job. The conditional update makes a claim exclusive even when
-/// several runners race for the same row.
-pub async fn claim_next(db: &sqlx::AnyPool) -> StorageResult<Option<JobRow>> {
+/// Claims the next due job: a queued one, or one still marked running after `lease`
+/// (its worker died: a live worker gives up at its time limit, which is shorter). The
+/// conditional update makes a claim exclusive even when several workers race for a row.
+pub async fn claim_next(db: &sqlx::AnyPool, lease: Duration) -> StorageResult<Option<JobRow>> {
     let now = now_millis();
+    let abandoned_before = now - lease.as_millis() as i64;
     let candidate: Option<(String,)> = sqlx::query_as(
-        "SELECT id FROM jobs WHERE status = 'queued' AND run_after <= $1 ORDER BY run_after, created_at LIMIT 1",
+        "SELECT id FROM jobs WHERE (status = 'queued' AND run_after <= $1) \
+           OR (status = 'running' AND started_at < $2) \
+         ORDER BY run_after, created_at LIMIT 1",
     )
     .bind(now)
+    .bind(abandoned_before)
     .fetch_optional(db)
     .await?;
     let Some((id,)) = candidate else {
@@ -114,10 +121,12 @@ pub async fn claim_next(db: &sqlx::AnyPool) -> StorageResult<Option<JobRow>> {
     };
     let row = sqlx::query_as::<_, JobRow>(sqlx::AssertSqlSafe(format!(
         "UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = $1 \
-         WHERE id = $2 AND status = 'queued' RETURNING {COLUMNS}"
+         WHERE id = $2 AND (status = 'queued' OR (status = 'running' AND started_at < $3)) \
+         RETURNING {COLUMNS}"
     )))
     .bind(now)
     .bind(&id)
+    .bind(abandoned_before)
     .fetch_optional(db)
     .await?;
     Ok(row)
@@ -171,8 +180,9 @@ pub async fn cancel<'e, E: Executor<'e, Database = Any>>(db: E, id: &str) -> Sto
     Ok(done.rows_affected() == 1)
 }
 
-/// Jobs left `running` by a process that died go back to the queue (embedded mode has one
-/// runner, so whatever is running at start-up was interrupted).
+/// Jobs left `running` go back to the queue. Only for a sole worker (the embedded mode),
+/// for which whatever is running at start-up was interrupted; shared queues rely on the
+/// lease in [`claim_next`] instead.
 pub async fn requeue_interrupted<'e, E: Executor<'e, Database = Any>>(db: E) -> StorageResult<u64> {
     let done = sqlx::query("UPDATE jobs SET status = 'queued' WHERE status = 'running'")
         .execute(db)

@@ -396,3 +396,78 @@ async fn concurrent_trainings_of_one_product_leave_exactly_one_active_version() 
         "{versions:?}"
     );
 }
+
+#[tokio::test]
+async fn a_job_abandoned_by_a_dead_worker_is_taken_over_after_its_lease() {
+    use siprems::domain::jobs::{JobQueue, JobSpec};
+    use siprems::storage::jobs;
+    use std::time::Duration;
+
+    let app = TestApp::spawn_with(|c| c.in_process_jobs = false).await;
+    let queue = JobQueue::new(app.state.db.clone());
+    let task = queue
+        .enqueue(&JobSpec::TrainAll, Duration::ZERO, None)
+        .await
+        .unwrap();
+    let pool = app.state.db.pool();
+    // A worker claims the job and dies without a word.
+    let first = jobs::claim_next(pool, Duration::from_secs(60))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (first.id.as_str(), first.attempts),
+        (task.task_id.as_str(), 1)
+    );
+    // While its lease runs, no other worker takes it...
+    assert!(
+        jobs::claim_next(pool, Duration::from_secs(60))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // ...after it, one does, exactly once.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let racers = (0..4).map(|_| jobs::claim_next(pool, Duration::from_millis(10)));
+    let claims: Vec<_> = futures::future::join_all(racers)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let taken: Vec<_> = claims.into_iter().flatten().collect();
+    assert_eq!(taken.len(), 1, "{taken:?}");
+    assert_eq!(
+        (taken[0].id.as_str(), taken[0].attempts),
+        (task.task_id.as_str(), 2)
+    );
+}
+
+#[tokio::test]
+async fn two_schedulers_enqueue_each_scheduled_run_once() {
+    use siprems::domain::jobs::{JobQueue, TrainingSchedule, run_scheduler};
+    use std::time::Duration;
+
+    let app = TestApp::spawn_with(|c| c.in_process_jobs = false).await;
+    let queue = JobQueue::new(app.state.db.clone());
+    let every_second: TrainingSchedule = "* * * * * *".parse().unwrap();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let first = tokio::spawn(run_scheduler(
+        queue.clone(),
+        every_second.clone(),
+        stopped.clone(),
+    ));
+    let second = tokio::spawn(run_scheduler(queue.clone(), every_second, stopped));
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    stop.send(true).unwrap();
+    first.await.unwrap();
+    second.await.unwrap();
+    let runs: Vec<(String,)> =
+        sqlx::query_as("SELECT dedupe_key FROM jobs WHERE kind = 'train_all' ORDER BY dedupe_key")
+            .fetch_all(app.state.db.pool())
+            .await
+            .unwrap();
+    let keys: std::collections::BTreeSet<_> = runs.iter().map(|(k,)| k.clone()).collect();
+    assert!(runs.len() >= 2, "the schedule fired: {runs:?}");
+    assert_eq!(keys.len(), runs.len(), "each run enqueued once: {runs:?}");
+    assert!(keys.iter().all(|k| k.starts_with("nightly:")));
+}
