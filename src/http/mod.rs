@@ -87,7 +87,15 @@ pub fn router(state: AppState) -> Router {
         .route("/dashboard-stats", get(dashboard::stats))
         .route("/settings", get(settings::get).put(settings::update))
         .route("/settings/status", get(settings::status))
-        .route("/openapi.json", get(openapi::document));
+        .route("/openapi.json", {
+            let document = openapi::rendered();
+            get(move || async move {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    document,
+                )
+            })
+        });
 
     let request_timeout = state.config.request_timeout();
     let max_body = state.config.max_body_bytes;

@@ -43,6 +43,9 @@ impl Modify for BearerAuth {
     }
 }
 
-pub async fn document() -> axum::Json<utoipa::openapi::OpenApi> {
-    axum::Json(ApiDoc::openapi())
+/// The document rendered once, when the router is built: it never changes at run time.
+pub fn rendered() -> axum::body::Bytes {
+    axum::body::Bytes::from(
+        serde_json::to_vec(&ApiDoc::openapi()).expect("the OpenAPI document serializes"),
+    )
 }

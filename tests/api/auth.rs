@@ -81,14 +81,7 @@ async fn refresh_rotates_tokens_and_logout_revokes_the_refresh_token() {
         .await;
     let refresh = login.body["refresh_token"].as_str().unwrap().to_owned();
 
-    let renewed = app
-        .request(
-            Method::POST,
-            "/api/auth/refresh",
-            None,
-            Some(&json!({"refresh_token": refresh})),
-        )
-        .await;
+    let renewed = post_token(&app, "/api/auth/refresh", &refresh).await;
     assert_eq!(renewed.status, StatusCode::OK, "{}", renewed.text);
     let new_access = renewed.body["access_token"].as_str().unwrap().to_owned();
     let new_refresh = renewed.body["refresh_token"].as_str().unwrap().to_owned();
@@ -98,44 +91,16 @@ async fn refresh_rotates_tokens_and_logout_revokes_the_refresh_token() {
     );
 
     // A spent refresh token is refused.
-    let reused = app
-        .request(
-            Method::POST,
-            "/api/auth/refresh",
-            None,
-            Some(&json!({"refresh_token": refresh})),
-        )
-        .await;
+    let reused = post_token(&app, "/api/auth/refresh", &refresh).await;
     assert_error(&reused, StatusCode::UNAUTHORIZED);
 
-    let logout = app
-        .request(
-            Method::POST,
-            "/api/auth/logout",
-            None,
-            Some(&json!({"refresh_token": new_refresh})),
-        )
-        .await;
+    let logout = post_token(&app, "/api/auth/logout", &new_refresh).await;
     assert_eq!(logout.status, StatusCode::OK);
-    let after_logout = app
-        .request(
-            Method::POST,
-            "/api/auth/refresh",
-            None,
-            Some(&json!({"refresh_token": new_refresh})),
-        )
-        .await;
+    let after_logout = post_token(&app, "/api/auth/refresh", &new_refresh).await;
     assert_error(&after_logout, StatusCode::UNAUTHORIZED);
 
     // An access token is not a refresh token.
-    let wrong_kind = app
-        .request(
-            Method::POST,
-            "/api/auth/refresh",
-            None,
-            Some(&json!({"refresh_token": new_access})),
-        )
-        .await;
+    let wrong_kind = post_token(&app, "/api/auth/refresh", &new_access).await;
     assert_error(&wrong_kind, StatusCode::UNAUTHORIZED);
 }
 
@@ -189,4 +154,9 @@ async fn profile_update_and_password_change() {
         .await;
     assert_error(&old, StatusCode::UNAUTHORIZED);
     app.login(ADMIN_EMAIL, "brand-new-pass").await;
+}
+
+async fn post_token(app: &TestApp, path: &str, refresh_token: &str) -> crate::support::Response {
+    let body = json!({ "refresh_token": refresh_token });
+    app.request(Method::POST, path, None, Some(&body)).await
 }
