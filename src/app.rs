@@ -82,7 +82,16 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
     let db = Db::connect(&config.database_url, config.db_max_connections)
         .await
         .context("connecting to the database")?;
-    db.migrate().await.context("migrating the database")?;
+    match &config.database_migration_url {
+        Some(url) => {
+            let direct = Db::connect(url, 1)
+                .await
+                .context("connecting to DATABASE_MIGRATION_URL")?;
+            direct.migrate().await.context("migrating the database")?;
+            direct.close().await;
+        }
+        None => db.migrate().await.context("migrating the database")?,
+    }
     settings::initialize(&db, config.timezone).await?;
     Ok(db)
 }

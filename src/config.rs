@@ -21,7 +21,7 @@ pub struct Config {
     pub bind: SocketAddr,
 
     /// `sqlite://FILE` (or a bare file path) for the embedded mode, `postgres://...` for
-    /// PostgreSQL.
+    /// PostgreSQL; add `?pgbouncer=true` when it goes through pgBouncer in transaction mode.
     #[arg(
         long,
         global = true,
@@ -29,6 +29,11 @@ pub struct Config {
         default_value = "sqlite://siprems.db"
     )]
     pub database_url: String,
+
+    /// PostgreSQL reached directly, for migrations, when DATABASE_URL goes through
+    /// pgBouncer in transaction mode (`?pgbouncer=true`): migrations hold a session lock.
+    #[arg(long, global = true, env = "DATABASE_MIGRATION_URL")]
+    pub database_migration_url: Option<String>,
 
     /// Redis for the cache, rate limits and shared counters (`redis://host:port/db`);
     /// unset keeps them in this process (the embedded mode).

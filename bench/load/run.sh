@@ -111,10 +111,8 @@ kill "$single"; wait "$single" 2>/dev/null || true
 # --- two instances behind nginx, PostgreSQL through pgBouncer ---
 cluster_rss="not measured"
 if [[ -x deploy/local-cluster.sh ]]; then
-  # Session pooling: sqlx's named prepared statements do not survive pgBouncer 1.18's
-  # transaction pooling (see deploy/README.md).
   deploy/local-cluster.sh up --api 2 --workers 0 --base-port 18300 --db-name siprems_load \
-    --no-rate-limits --pool-mode session --binary "$bin" --data-dir "$work/cluster" \
+    --no-rate-limits --binary "$bin" --data-dir "$work/cluster" \
     >"$work/cluster.log" 2>&1 || { cat "$work/cluster.log"; exit 1; }
   base=http://127.0.0.1:18300
   wait_up "$base"

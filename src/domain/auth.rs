@@ -230,7 +230,7 @@ impl Authenticator {
         let hash = hash_password(registration.password).await?;
         let mut tx = db.begin_write().await?;
         // The first account of a fresh installation runs the shop.
-        let role = if users::count(&mut *tx).await? == 0 {
+        let role = if users::count(tx.conn()).await? == 0 {
             Role::Admin
         } else {
             Role::Cashier
@@ -241,7 +241,7 @@ impl Authenticator {
             full_name: &full_name,
             role: role.as_str(),
         };
-        let row = match users::insert(&mut *tx, &user).await {
+        let row = match users::insert(tx.conn(), &user).await {
             Err(e) if e.is_unique_violation() => {
                 return Err(DomainError::Conflict(
                     "an account with this email exists".into(),

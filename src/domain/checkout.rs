@@ -177,7 +177,7 @@ pub async fn checkout(
     let mut taken = BTreeMap::new();
     let mut shortages = Vec::new();
     for (&sku, &quantity) in &per_sku {
-        let product = products::find_by_sku(&mut *tx, sku)
+        let product = products::find_by_sku(tx.conn(), sku)
             .await?
             .ok_or_else(|| DomainError::not_found(format!("product {sku}")))?;
         if product.is_active != 1 {
@@ -191,7 +191,7 @@ pub async fn checkout(
             }
             None => {
                 // Read again: the stock seen before the update may be stale by now.
-                let available = products::find_by_id(&mut *tx, product.id)
+                let available = products::find_by_id(tx.conn(), product.id)
                     .await?
                     .map_or(product.stock, |p| p.stock);
                 shortages.push(Shortage {

@@ -132,11 +132,11 @@ pub async fn seed_with_progress(
 
     let mut tx = db.begin_write().await?;
     // Checked again under the write lock: two seeders racing must not both load.
-    let (product_count, sale_count, _, _) = reports::table_counts(&mut *tx).await?;
+    let (product_count, sale_count, _, _) = reports::table_counts(tx.conn()).await?;
     if product_count > 0 || sale_count > 0 {
         return Err(already_has_data());
     }
-    let cashier_id = users::first_admin_id(&mut *tx).await?;
+    let cashier_id = users::first_admin_id(tx.conn()).await?;
 
     let mut category_ids = Vec::with_capacity(Category::ALL.len());
     for category in Category::ALL {
@@ -165,7 +165,7 @@ pub async fn seed_with_progress(
             description: Some(&event.description),
             include_in_prediction: true,
         };
-        events::insert(&mut *tx, &data).await?;
+        events::insert(tx.conn(), &data).await?;
     }
 
     progress.start("demo sales", shop.days.len() as u64);

@@ -621,7 +621,7 @@ async fn write(
     started: Instant,
 ) -> DomainResult<ImportSummary> {
     let mut tx = db.begin_write().await?;
-    let known: HashMap<String, (i64, i64)> = products::sku_ids_and_prices(&mut *tx)
+    let known: HashMap<String, (i64, i64)> = products::sku_ids_and_prices(tx.conn())
         .await?
         .into_iter()
         .map(|(sku, id, price)| (sku, (id, price)))
@@ -770,7 +770,7 @@ async fn write(
     }
     // New history changes these products' forecasts.
     let touched: Vec<i64> = resolved.iter().filter_map(|(id, _)| *id).collect();
-    models::mark_stale(&mut *tx, Some(&touched), "history imported").await?;
+    models::mark_stale(tx.conn(), Some(&touched), "history imported").await?;
     tx.commit().await.map_err(StorageError::from)?;
 
     let revenue = days

@@ -257,7 +257,7 @@ pub async fn create(
         )
         .await?;
     }
-    let row = products::find_by_id(&mut *tx, id)
+    let row = products::find_by_id(tx.conn(), id)
         .await?
         .ok_or_else(|| DomainError::not_found("product"))?;
     tx.commit().await.map_err(StorageError::from)?;
@@ -266,7 +266,7 @@ pub async fn create(
 
 pub async fn update(db: &Db, sku: &str, input: ProductUpdate) -> DomainResult<ProductView> {
     let mut tx = db.begin_write().await?;
-    let current = products::find_by_sku(&mut *tx, sku)
+    let current = products::find_by_sku(tx.conn(), sku)
         .await?
         .ok_or_else(|| DomainError::not_found(format!("product {sku}")))?;
     let name = match input.name {
@@ -306,7 +306,7 @@ pub async fn update(db: &Db, sku: &str, input: ProductUpdate) -> DomainResult<Pr
         is_active: input.is_active.unwrap_or(current.is_active == 1),
     };
     products::update(&mut tx, current.id, &changes).await?;
-    let row = products::find_by_id(&mut *tx, current.id)
+    let row = products::find_by_id(tx.conn(), current.id)
         .await?
         .ok_or_else(|| DomainError::not_found("product"))?;
     tx.commit().await.map_err(StorageError::from)?;
@@ -317,7 +317,7 @@ pub async fn update(db: &Db, sku: &str, input: ProductUpdate) -> DomainResult<Pr
 /// past sales and forecasts keep their product.
 pub async fn remove(db: &Db, sku: &str) -> DomainResult<Removal> {
     let mut tx = db.begin_write().await?;
-    let current = products::find_by_sku(&mut *tx, sku)
+    let current = products::find_by_sku(tx.conn(), sku)
         .await?
         .ok_or_else(|| DomainError::not_found(format!("product {sku}")))?;
     let outcome = if products::has_history(&mut tx, current.id).await? {
@@ -373,7 +373,7 @@ pub async fn change_stock(
         StockReason::Adjustment => "adjustment",
     };
     let mut tx = db.begin_write().await?;
-    let current = products::find_by_sku(&mut *tx, sku)
+    let current = products::find_by_sku(tx.conn(), sku)
         .await?
         .ok_or_else(|| DomainError::not_found(format!("product {sku}")))?;
     if current.stock + input.change > MAX_STOCK {
@@ -397,7 +397,7 @@ pub async fn change_stock(
         )),
         other => other,
     })?;
-    let row = products::find_by_id(&mut *tx, current.id)
+    let row = products::find_by_id(tx.conn(), current.id)
         .await?
         .ok_or_else(|| DomainError::not_found("product"))?;
     tx.commit().await.map_err(StorageError::from)?;
@@ -407,7 +407,7 @@ pub async fn change_stock(
 /// Changes stock and writes the ledger entry in the caller's transaction: the one way
 /// stock moves, so stock always equals the ledger's sum.
 pub async fn apply_stock_change(
-    tx: &mut sqlx::AnyConnection,
+    tx: &mut crate::storage::Tx,
     product_id: i64,
     change: i64,
     reason: &str,

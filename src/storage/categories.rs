@@ -53,17 +53,17 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(
 
 /// The id of the category called `name`, creating it if needed (products name their
 /// category rather than pointing at an id).
-pub async fn ensure(tx: &mut sqlx::AnyConnection, name: &str) -> StorageResult<i64> {
+pub async fn ensure(tx: &mut super::Tx, name: &str) -> StorageResult<i64> {
     sqlx::query(
         "INSERT INTO categories (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
     )
     .bind(name)
     .bind(now_millis())
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?;
     let (id,): (i64,) = sqlx::query_as("SELECT id FROM categories WHERE name = $1")
         .bind(name)
-        .fetch_one(&mut *tx)
+        .fetch_one(tx.conn())
         .await?;
     Ok(id)
 }

@@ -1,8 +1,8 @@
 //! Stored responses of requests sent with an `Idempotency-Key`, so that a retry returns
 //! the first answer instead of doing the work twice.
-use sqlx::{Any, AnyConnection, Executor, FromRow};
+use sqlx::{Any, Executor, FromRow};
 
-use super::{StorageResult, now_millis};
+use super::{StorageResult, Tx, now_millis};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct StoredResponse {
@@ -13,7 +13,7 @@ pub struct StoredResponse {
 /// Claims `key` for this user inside the caller's transaction. False when the key is
 /// already taken; on PostgreSQL a concurrent claim waits here until the first commits.
 pub async fn claim(
-    tx: &mut AnyConnection,
+    tx: &mut Tx,
     user_id: i64,
     key: &str,
     request_hash: &str,
@@ -26,22 +26,17 @@ pub async fn claim(
     .bind(key)
     .bind(request_hash)
     .bind(now_millis())
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn complete(
-    tx: &mut AnyConnection,
-    user_id: i64,
-    key: &str,
-    body: &str,
-) -> StorageResult<()> {
+pub async fn complete(tx: &mut Tx, user_id: i64, key: &str, body: &str) -> StorageResult<()> {
     sqlx::query("UPDATE idempotency_keys SET response_body = $1 WHERE user_id = $2 AND key = $3")
         .bind(body)
         .bind(user_id)
         .bind(key)
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await?;
     Ok(())
 }

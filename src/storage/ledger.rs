@@ -1,8 +1,8 @@
 //! The stock ledger: every change of stock, with who, when and why. A product's stock
 //! always equals the sum of its ledger entries.
-use sqlx::{Any, AnyConnection, Executor, FromRow};
+use sqlx::{Any, Executor, FromRow};
 
-use super::{StorageResult, now_millis};
+use super::{StorageResult, Tx, now_millis};
 
 pub struct LedgerEntry<'a> {
     pub product_id: i64,
@@ -14,7 +14,7 @@ pub struct LedgerEntry<'a> {
     pub note: Option<&'a str>,
 }
 
-pub async fn record(tx: &mut AnyConnection, entry: &LedgerEntry<'_>) -> StorageResult<()> {
+pub async fn record(tx: &mut Tx, entry: &LedgerEntry<'_>) -> StorageResult<()> {
     sqlx::query(
         "INSERT INTO stock_ledger (product_id, change, balance_after, reason, sale_id, user_id, note, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -27,7 +27,7 @@ pub async fn record(tx: &mut AnyConnection, entry: &LedgerEntry<'_>) -> StorageR
     .bind(entry.user_id)
     .bind(entry.note)
     .bind(now_millis())
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?;
     Ok(())
 }

@@ -4,6 +4,7 @@
 
 pub mod categories;
 pub mod events;
+mod executor;
 pub mod idempotency;
 pub mod jobs;
 pub mod ledger;
@@ -23,9 +24,9 @@ use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
-use sqlx::{Any, AnyPool, Executor, Transaction};
+use sqlx::{AnyPool, Executor};
 
-pub type Tx = Transaction<'static, Any>;
+pub use executor::{ConnExecutor, PoolExecutor, StatementMode, Tx};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
@@ -42,6 +43,11 @@ pub enum StorageError {
     Query(#[source] sqlx::Error),
     #[error("model store: {0}")]
     Artifact(String),
+    #[error(
+        "migrations hold a session lock, which a transaction pooler cannot give: \
+         set DATABASE_MIGRATION_URL to PostgreSQL directly"
+    )]
+    MigrationThroughPooler,
 }
 
 impl From<sqlx::Error> for StorageError {
@@ -88,13 +94,16 @@ impl Backend {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    statements: StatementMode,
 }
 
 impl Db {
-    /// Connects to `url`; a bare path means an SQLite file, created if missing.
+    /// Connects to `url`; a bare path means an SQLite file, created if missing. A
+    /// PostgreSQL url with `pgbouncer=true` goes through pgBouncer in transaction pooling
+    /// mode (see [`StatementMode`]).
     pub async fn connect(url: &str, max_connections: u32) -> StorageResult<Db> {
         sqlx::any::install_default_drivers();
-        let (url, backend) = normalize_url(url)?;
+        let (url, backend, statements) = normalize_url(url)?;
         let options = AnyConnectOptions::from_str(&url).map_err(StorageError::Unavailable)?;
         let pool_options = AnyPoolOptions::new()
             .max_connections(max_connections.max(1))
@@ -116,10 +125,17 @@ impl Db {
             .connect_with(options)
             .await
             .map_err(StorageError::Unavailable)?;
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            statements,
+        })
     }
 
     pub async fn migrate(&self) -> StorageResult<()> {
+        if self.statements == StatementMode::Unnamed {
+            return Err(StorageError::MigrationThroughPooler);
+        }
         match self.backend {
             Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
@@ -127,8 +143,12 @@ impl Db {
         Ok(())
     }
 
-    pub fn pool(&self) -> &AnyPool {
-        &self.pool
+    /// The executor for statements outside a transaction.
+    pub fn pool(&self) -> PoolExecutor<'_> {
+        PoolExecutor {
+            pool: &self.pool,
+            mode: self.statements,
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -138,11 +158,14 @@ impl Db {
     /// Starts a transaction that will write. SQLite takes the write lock up front so that
     /// two writers queue instead of deadlocking on a lock upgrade.
     pub async fn begin_write(&self) -> StorageResult<Tx> {
-        let tx = match self.backend {
+        let inner = match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
         };
-        Ok(tx)
+        Ok(Tx {
+            inner,
+            mode: self.statements,
+        })
     }
 
     pub async fn ping(&self) -> StorageResult<()> {
@@ -155,10 +178,16 @@ impl Db {
     }
 }
 
-fn normalize_url(url: &str) -> StorageResult<(String, Backend)> {
+fn normalize_url(url: &str) -> StorageResult<(String, Backend, StatementMode)> {
     let url = url.trim();
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Ok((url.to_owned(), Backend::Postgres));
+        let (url, pooled) = take_pgbouncer_flag(url);
+        let mode = if pooled {
+            StatementMode::Unnamed
+        } else {
+            StatementMode::Cached
+        };
+        return Ok((url, Backend::Postgres, mode));
     }
     let path = if let Some(rest) = url.strip_prefix("sqlite://") {
         rest
@@ -180,7 +209,31 @@ fn normalize_url(url: &str) -> StorageResult<(String, Backend)> {
     } else {
         format!("sqlite://{path}{separator}{mode}")
     };
-    Ok((url, Backend::Sqlite))
+    Ok((url, Backend::Sqlite, StatementMode::Cached))
+}
+
+/// Removes `pgbouncer=true|false` from the query string (sqlx does not know it) and says
+/// whether it was true.
+fn take_pgbouncer_flag(url: &str) -> (String, bool) {
+    let Some((base, query)) = url.split_once('?') else {
+        return (url.to_owned(), false);
+    };
+    let mut pooled = false;
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| match pair.split_once('=') {
+            Some(("pgbouncer", value)) => {
+                pooled = value == "true";
+                false
+            }
+            _ => !pair.is_empty(),
+        })
+        .collect();
+    if kept.is_empty() {
+        (base.to_owned(), pooled)
+    } else {
+        (format!("{base}?{}", kept.join("&")), pooled)
+    }
 }
 
 /// Current time as UTC milliseconds, the unit every timestamp column uses.
@@ -204,14 +257,25 @@ mod tests {
 
     #[test]
     fn bare_paths_and_sqlite_urls_select_sqlite_and_create_the_file() {
-        let (url, backend) = normalize_url("shop.db").unwrap();
+        let (url, backend, _) = normalize_url("shop.db").unwrap();
         assert_eq!(backend, Backend::Sqlite);
         assert_eq!(url, "sqlite://shop.db?mode=rwc");
-        let (url, _) = normalize_url("sqlite:///tmp/x.db?mode=ro").unwrap();
+        let (url, _, _) = normalize_url("sqlite:///tmp/x.db?mode=ro").unwrap();
         assert_eq!(url, "sqlite:///tmp/x.db?mode=ro");
-        let (_, backend) = normalize_url("postgres://u@h/db").unwrap();
-        assert_eq!(backend, Backend::Postgres);
+        let (_, backend, mode) = normalize_url("postgres://u@h/db").unwrap();
+        assert_eq!((backend, mode), (Backend::Postgres, StatementMode::Cached));
         assert!(normalize_url("mysql://x").is_err());
+    }
+
+    #[test]
+    fn the_pgbouncer_flag_selects_unnamed_statements_and_is_not_passed_to_sqlx() {
+        let (url, _, mode) =
+            normalize_url("postgres://u@h:6432/db?pgbouncer=true&sslmode=disable").unwrap();
+        assert_eq!(url, "postgres://u@h:6432/db?sslmode=disable");
+        assert_eq!(mode, StatementMode::Unnamed);
+        let (url, _, mode) = normalize_url("postgres://u@h/db?pgbouncer=false").unwrap();
+        assert_eq!(url, "postgres://u@h/db");
+        assert_eq!(mode, StatementMode::Cached);
     }
 
     #[test]

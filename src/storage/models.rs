@@ -1,7 +1,7 @@
 //! Model versions: one immutable row per training, at most one active per product.
-use sqlx::{Any, AnyConnection, Executor, FromRow};
+use sqlx::{Any, Executor, FromRow};
 
-use super::{StorageResult, now_millis};
+use super::{StorageResult, Tx, now_millis};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct ModelVersionRow {
@@ -29,7 +29,7 @@ pub struct NewVersion<'a> {
     pub note: Option<&'a str>,
 }
 
-pub async fn insert(tx: &mut AnyConnection, version: &NewVersion<'_>) -> StorageResult<i64> {
+pub async fn insert(tx: &mut Tx, version: &NewVersion<'_>) -> StorageResult<i64> {
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO model_versions (product_id, kind, status, trained_through, metrics, artifact_key, note, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -42,7 +42,7 @@ pub async fn insert(tx: &mut AnyConnection, version: &NewVersion<'_>) -> Storage
     .bind(version.artifact_key)
     .bind(version.note)
     .bind(now_millis())
-    .fetch_one(&mut *tx)
+    .fetch_one(tx.conn())
     .await?;
     Ok(id)
 }
@@ -89,11 +89,7 @@ pub async fn history<'e, E: Executor<'e, Database = Any>>(
 
 /// Retires the active version; false when `expected` is no longer the active one (another
 /// training got there first).
-pub async fn retire(
-    tx: &mut AnyConnection,
-    product_id: i64,
-    expected: Option<i64>,
-) -> StorageResult<bool> {
+pub async fn retire(tx: &mut Tx, product_id: i64, expected: Option<i64>) -> StorageResult<bool> {
     match expected {
         Some(id) => {
             let done = sqlx::query(
@@ -101,7 +97,7 @@ pub async fn retire(
             )
             .bind(id)
             .bind(product_id)
-            .execute(&mut *tx)
+            .execute(tx.conn())
             .await?;
             Ok(done.rows_affected() == 1)
         }
@@ -110,7 +106,7 @@ pub async fn retire(
                 "SELECT COUNT(*) FROM model_versions WHERE product_id = $1 AND status = 'active'",
             )
             .bind(product_id)
-            .fetch_one(&mut *tx)
+            .fetch_one(tx.conn())
             .await?;
             Ok(count == 0)
         }

@@ -1,6 +1,6 @@
-use sqlx::{Any, AnyConnection, Executor, FromRow};
+use sqlx::{Any, Executor, FromRow};
 
-use super::{StorageResult, flag, now_millis};
+use super::{StorageResult, Tx, flag, now_millis};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct ProductRow {
@@ -152,7 +152,7 @@ pub struct NewProduct<'a> {
 }
 
 /// Inserts a product with zero stock: stock only ever arrives through the ledger.
-pub async fn insert(tx: &mut AnyConnection, product: &NewProduct<'_>) -> StorageResult<i64> {
+pub async fn insert(tx: &mut Tx, product: &NewProduct<'_>) -> StorageResult<i64> {
     let now = now_millis();
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO products (sku, name, category_id, variation, price_cents, cost_price_cents, stock, \
@@ -166,7 +166,7 @@ pub async fn insert(tx: &mut AnyConnection, product: &NewProduct<'_>) -> Storage
     .bind(product.price_cents)
     .bind(product.cost_price_cents)
     .bind(now)
-    .fetch_one(&mut *tx)
+    .fetch_one(tx.conn())
     .await?;
     Ok(id)
 }
@@ -180,11 +180,7 @@ pub struct ProductChanges<'a> {
     pub is_active: bool,
 }
 
-pub async fn update(
-    tx: &mut AnyConnection,
-    id: i64,
-    changes: &ProductChanges<'_>,
-) -> StorageResult<()> {
+pub async fn update(tx: &mut Tx, id: i64, changes: &ProductChanges<'_>) -> StorageResult<()> {
     sqlx::query(
         "UPDATE products SET name = $1, category_id = $2, variation = $3, price_cents = $4, \
            cost_price_cents = $5, is_active = $6, updated_at = $7 WHERE id = $8",
@@ -197,38 +193,38 @@ pub async fn update(
     .bind(flag(changes.is_active))
     .bind(now_millis())
     .bind(id)
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?;
     Ok(())
 }
 
-pub async fn has_history(tx: &mut AnyConnection, id: i64) -> StorageResult<bool> {
+pub async fn has_history(tx: &mut Tx, id: i64) -> StorageResult<bool> {
     let (sold,): (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM (SELECT 1 FROM sale_items WHERE product_id = $1 LIMIT 1) AS s",
     )
     .bind(id)
-    .fetch_one(&mut *tx)
+    .fetch_one(tx.conn())
     .await?;
     Ok(sold > 0)
 }
 
-pub async fn delete(tx: &mut AnyConnection, id: i64) -> StorageResult<()> {
+pub async fn delete(tx: &mut Tx, id: i64) -> StorageResult<()> {
     sqlx::query("DELETE FROM stock_ledger WHERE product_id = $1")
         .bind(id)
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await?;
     sqlx::query("DELETE FROM products WHERE id = $1")
         .bind(id)
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await?;
     Ok(())
 }
 
-pub async fn deactivate(tx: &mut AnyConnection, id: i64) -> StorageResult<()> {
+pub async fn deactivate(tx: &mut Tx, id: i64) -> StorageResult<()> {
     sqlx::query("UPDATE products SET is_active = 0, updated_at = $1 WHERE id = $2")
         .bind(now_millis())
         .bind(id)
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await?;
     Ok(())
 }
@@ -237,7 +233,7 @@ pub async fn deactivate(tx: &mut AnyConnection, id: i64) -> StorageResult<()> {
 /// that concurrent writers can never oversell. Returns the product after the change, or
 /// `None` when the stock was too low (or the product is missing).
 pub async fn change_stock(
-    tx: &mut AnyConnection,
+    tx: &mut Tx,
     id: i64,
     change: i64,
 ) -> StorageResult<Option<StockChanged>> {
@@ -248,7 +244,7 @@ pub async fn change_stock(
     .bind(change)
     .bind(now_millis())
     .bind(id)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(tx.conn())
     .await?;
     Ok(row)
 }

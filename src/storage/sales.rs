@@ -1,6 +1,6 @@
-use sqlx::{Any, AnyConnection, Executor, FromRow};
+use sqlx::{Any, Executor, FromRow};
 
-use super::{Backend, StorageResult, flag, placeholders};
+use super::{Backend, StorageResult, Tx, flag, placeholders};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct SaleRow {
@@ -45,7 +45,7 @@ pub struct NewSaleItem<'a> {
     pub business_date: &'a str,
 }
 
-pub async fn insert(tx: &mut AnyConnection, sale: &NewSale<'_>) -> StorageResult<i64> {
+pub async fn insert(tx: &mut Tx, sale: &NewSale<'_>) -> StorageResult<i64> {
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO sales (created_at, business_date, cashier_id, total_cents, paid_cents, change_cents, source) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -57,7 +57,7 @@ pub async fn insert(tx: &mut AnyConnection, sale: &NewSale<'_>) -> StorageResult
     .bind(sale.paid_cents)
     .bind(sale.change_cents)
     .bind(sale.source)
-    .fetch_one(&mut *tx)
+    .fetch_one(tx.conn())
     .await?;
     Ok(id)
 }
@@ -66,7 +66,7 @@ pub async fn insert(tx: &mut AnyConnection, sale: &NewSale<'_>) -> StorageResult
 const BATCH_ROWS: usize = 500;
 
 pub async fn insert_items(
-    tx: &mut AnyConnection,
+    tx: &mut Tx,
     sale_id_of: impl Fn(usize) -> i64,
     items: &[NewSaleItem<'_>],
 ) -> StorageResult<()> {
@@ -90,38 +90,34 @@ pub async fn insert_items(
                 .bind(flag(item.is_promo))
                 .bind(item.business_date.to_owned());
         }
-        query.execute(&mut *tx).await?;
+        query.execute(tx.conn()).await?;
     }
     Ok(())
 }
 
 /// Reserves `count` consecutive sale ids for a bulk load; the caller holds a write
 /// transaction, and on PostgreSQL the table is locked so no other insert takes one.
-pub async fn reserve_ids(
-    tx: &mut AnyConnection,
-    backend: Backend,
-    count: i64,
-) -> StorageResult<i64> {
+pub async fn reserve_ids(tx: &mut Tx, backend: Backend, count: i64) -> StorageResult<i64> {
     let first = match backend {
         Backend::Sqlite => {
             let (next,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) + 1 FROM sales")
-                .fetch_one(&mut *tx)
+                .fetch_one(tx.conn())
                 .await?;
             next
         }
         Backend::Postgres => {
             sqlx::query("LOCK TABLE sales IN EXCLUSIVE MODE")
-                .execute(&mut *tx)
+                .execute(tx.conn())
                 .await?;
             let (next,): (i64,) = sqlx::query_as(
                 "SELECT GREATEST(COALESCE(MAX(id), 0), \
                    (SELECT last_value FROM sales_id_seq)) + 1 FROM sales",
             )
-            .fetch_one(&mut *tx)
+            .fetch_one(tx.conn())
             .await?;
             sqlx::query("SELECT setval('sales_id_seq', $1)")
                 .bind(next + count - 1)
-                .execute(&mut *tx)
+                .execute(tx.conn())
                 .await?;
             next
         }
@@ -131,7 +127,7 @@ pub async fn reserve_ids(
 
 /// Inserts sales with ids chosen by [`reserve_ids`].
 pub async fn insert_many_with_ids(
-    tx: &mut AnyConnection,
+    tx: &mut Tx,
     first_id: i64,
     sales: &[NewSale<'_>],
 ) -> StorageResult<()> {
@@ -156,7 +152,7 @@ pub async fn insert_many_with_ids(
                 .bind(sale.change_cents)
                 .bind(sale.source.to_owned());
         }
-        query.execute(&mut *tx).await?;
+        query.execute(tx.conn()).await?;
     }
     Ok(())
 }
@@ -288,7 +284,7 @@ pub fn bulk_rows_per_statement(backend: Backend) -> usize {
 /// [`insert_many_with_ids`] for a bulk load: many sales with consecutive ids from
 /// `first_id`, in statements sized for the backend.
 pub async fn bulk_insert_sales(
-    tx: &mut AnyConnection,
+    tx: &mut Tx,
     backend: Backend,
     first_id: i64,
     sales: &[NewSale<'_>],
@@ -303,7 +299,7 @@ pub async fn bulk_insert_sales(
 /// [`insert_items`] for a bulk load, in statements sized for the backend; `sale_id_of`
 /// gets the index into `items`.
 pub async fn bulk_insert_items(
-    tx: &mut AnyConnection,
+    tx: &mut Tx,
     backend: Backend,
     sale_id_of: impl Fn(usize) -> i64,
     items: &[NewSaleItem<'_>],

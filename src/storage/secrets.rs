@@ -15,7 +15,11 @@ pub async fn get<'e, E: Executor<'e, Database = Any>>(
 
 /// Stores `value` unless a value exists; returns the value that is stored afterwards, so
 /// two processes starting at once agree on one secret.
-pub async fn get_or_insert(db: &sqlx::AnyPool, name: &str, value: &str) -> StorageResult<String> {
+pub async fn get_or_insert(
+    db: super::PoolExecutor<'_>,
+    name: &str,
+    value: &str,
+) -> StorageResult<String> {
     sqlx::query(
         "INSERT INTO app_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
     )

@@ -2,8 +2,9 @@
 //! database and talks HTTP to it.
 //!
 //! The backend comes from `SIPREMS_TEST_DATABASE_URL`: unset means a fresh SQLite file per
-//! test; `postgres://...` means a fresh database per test on that server. In CI
-//! (`CI=true`) an unreachable PostgreSQL fails the test loudly instead of skipping.
+//! test; `postgres://...` means a fresh database per test on that server. With
+//! `SIPREMS_TEST_PGBOUNCER_URL` as well, the server reaches that database through pgBouncer
+//! (transaction pooling) and migrates it directly. An unreachable PostgreSQL fails the test.
 
 use std::time::Duration;
 
@@ -22,7 +23,7 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub admin_token: String,
-    pub database_url: String,
+    pub database: TestDatabase,
     /// The running server's state, for tests that reach behind the API.
     pub state: AppState,
     shutdown: Option<oneshot::Sender<()>>,
@@ -41,6 +42,33 @@ impl Response {
     /// The JSON `error` message of a failed request.
     pub fn error(&self) -> &str {
         self.body["error"].as_str().unwrap_or_default()
+    }
+}
+
+/// Where a test's server keeps its data.
+#[derive(Clone, Debug)]
+pub struct TestDatabase {
+    /// What the server connects to (through pgBouncer when the run uses it).
+    pub url: String,
+    /// PostgreSQL directly, when `url` goes through pgBouncer.
+    pub migration_url: Option<String>,
+}
+
+async fn fresh_database(dir: &tempfile::TempDir) -> TestDatabase {
+    let url = fresh_database_url(dir).await;
+    match std::env::var("SIPREMS_TEST_PGBOUNCER_URL") {
+        Ok(pooler) if url.starts_with("postgres") => {
+            let (_, name) = url.rsplit_once('/').expect("database url has a path");
+            let pooler = pooler.trim_end_matches('/');
+            TestDatabase {
+                url: format!("{pooler}/{name}?pgbouncer=true"),
+                migration_url: Some(url),
+            }
+        }
+        _ => TestDatabase {
+            url,
+            migration_url: None,
+        },
     }
 }
 
@@ -71,8 +99,7 @@ impl TestApp {
 
     /// A second instance on the same database (a scaled deployment in miniature).
     pub async fn spawn_sharing(other: &TestApp, customize: impl FnOnce(&mut Config)) -> TestApp {
-        let url = other.database_url.clone();
-        Self::spawn_on(Some(url), customize).await
+        Self::spawn_on(Some(other.database.clone()), customize).await
     }
 
     pub async fn spawn_with(customize: impl FnOnce(&mut Config)) -> TestApp {
@@ -80,17 +107,18 @@ impl TestApp {
     }
 
     async fn spawn_on(
-        database_url: Option<String>,
+        database: Option<TestDatabase>,
         customize: impl FnOnce(&mut Config),
     ) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
-        let database_url = match database_url {
-            Some(url) => url,
-            None => fresh_database_url(&dir).await,
+        let database = match database {
+            Some(database) => database,
+            None => fresh_database(&dir).await,
         };
         let mut config = Config::defaults();
         config.bind = "127.0.0.1:0".parse().unwrap();
-        config.database_url = database_url.clone();
+        config.database_url = database.url.clone();
+        config.database_migration_url = database.migration_url.clone();
         config.db_max_connections = 8;
         config.jwt_secret = Some("test-secret-that-is-long-enough-for-hs256!".into());
         config.admin_email = ADMIN_EMAIL.into();
@@ -119,7 +147,7 @@ impl TestApp {
             address,
             client,
             admin_token: String::new(),
-            database_url,
+            database,
             state,
             shutdown: Some(shutdown),
             server: Some(server),
@@ -265,7 +293,7 @@ impl TestApp {
 
     /// Products whose stock differs from their ledger sum, read straight from the database.
     pub async fn ledger_mismatches(&self) -> Vec<(String, i64, i64)> {
-        let db = Db::connect(&self.database_url, 1).await.expect("connect");
+        let db = Db::connect(&self.database.url, 1).await.expect("connect");
         let mismatches = siprems::storage::ledger::mismatches(db.pool())
             .await
             .expect("query");
@@ -274,7 +302,7 @@ impl TestApp {
     }
 
     pub async fn count_rows(&self, table: &str) -> i64 {
-        let db = Db::connect(&self.database_url, 1).await.expect("connect");
+        let db = Db::connect(&self.database.url, 1).await.expect("connect");
         let (n,): (i64,) =
             sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
                 .fetch_one(db.pool())
