@@ -63,11 +63,12 @@ impl AppState {
 
         let shared = shared_store(&config).await?;
         let cache = Arc::new(ResponseCache::new(shared.clone()));
+        let jobs = open_job_queue(&config).await?;
         Ok(AppState {
             forecaster: Arc::new(forecaster(&config, &db, cache.clone())?),
             shared,
             cache,
-            jobs: JobQueue::new(db.clone()),
+            jobs,
             db,
             auth: Arc::new(auth),
             config: Arc::new(config),
@@ -94,6 +95,17 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
     }
     settings::initialize(&db, config.timezone).await?;
     Ok(db)
+}
+
+/// The job queue, on PostgreSQL directly when DATABASE_MIGRATION_URL is set (the queue
+/// needs a session, which pgBouncer in transaction mode does not give).
+pub async fn open_job_queue(config: &Config) -> anyhow::Result<JobQueue> {
+    JobQueue::connect(
+        &config.database_url,
+        config.database_migration_url.as_deref(),
+    )
+    .await
+    .context("opening the job queue")
 }
 
 /// Redis when configured, this process's memory otherwise.

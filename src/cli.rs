@@ -14,7 +14,7 @@ use crate::app::{self, Application};
 use crate::config::Config;
 use crate::domain::auth::{self, Role};
 use crate::domain::cache::{Group, ResponseCache};
-use crate::domain::jobs::{self, JobQueue};
+use crate::domain::jobs;
 use crate::domain::progress::Progress;
 use crate::domain::{demo, history_import};
 use crate::observability;
@@ -193,7 +193,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             cache
                 .invalidate(&[Group::Catalog, Group::Sales, Group::Forecasts])
                 .await;
-            JobQueue::new(db).retrain_stale_soon().await?;
+            app::open_job_queue(&config)
+                .await?
+                .retrain_stale_soon()
+                .await?;
             Ok(())
         }
         Command::Train { sku, all: _ } => {
@@ -246,8 +249,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let cache = std::sync::Arc::new(ResponseCache::new(app::shared_store(&config).await?));
             let forecaster = std::sync::Arc::new(app::forecaster(&config, &db, cache)?);
             let (stop, stopped) = tokio::sync::watch::channel(false);
+            let queue = app::open_job_queue(&config).await?;
             let worker = tokio::spawn(jobs::run_worker(
-                JobQueue::new(db),
+                queue,
                 forecaster,
                 config.job_time_limit(),
                 stopped,
@@ -259,10 +263,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Scheduler => {
-            let db = open(&config).await?;
+            open(&config).await?;
+            let queue = app::open_job_queue(&config).await?;
             let (stop, stopped) = tokio::sync::watch::channel(false);
             let scheduler = tokio::spawn(jobs::run_scheduler(
-                JobQueue::new(db),
+                queue,
                 config.train_cron.clone(),
                 stopped,
             ));

@@ -1,26 +1,42 @@
-//! Background work: a queue kept in the database (so queued work survives a restart),
-//! a runner that executes it with retries, back-off and a time limit, and the nightly
-//! retraining schedule.
+//! Background work on apalis: a durable queue in the database (apalis' SQLite backend in
+//! the embedded mode, its PostgreSQL backend otherwise), `siprems worker` processes that
+//! run jobs with retries, exponential back-off, a time limit and cancellation, and the
+//! nightly retraining schedule.
 
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use apalis::layers::retry::HasherRng;
+use apalis::layers::retry::backoff::{ExponentialBackoffMaker, MakeBackoff};
+use apalis::prelude::{
+    AbortError, Attempt, BackendExt, BoxDynError, Data, RetryPolicy, Strategy, TaskId,
+    WorkerBuilder, WorkerBuilderExt,
+};
+use apalis_postgres::{PostgresStorage, Pubsub};
+use apalis_sqlite::SqliteStorage;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 use utoipa::ToSchema;
 
 use super::forecasting::Forecaster;
 use super::{DomainError, DomainResult, millis_to_rfc3339};
-use crate::storage::{Backend, Db, jobs, now_millis};
+use crate::storage::jobs::{self, QueueStore, TaskRow};
 
-/// Attempts per job: the first run and three retries.
-const MAX_ATTEMPTS: i64 = 4;
+/// Retries after a failed first run; a job runs at most `RETRIES + 1` times.
+const RETRIES: usize = 3;
+const MAX_ATTEMPTS: i64 = RETRIES as i64 + 1;
+/// Back-off before the first retry; it doubles for each further one (with some jitter).
 const BACKOFF_BASE: Duration = Duration::from_secs(5);
-/// A job still marked running this long after its time limit belongs to a dead worker,
-/// and another worker takes it over.
-pub const LEASE_MARGIN: Duration = Duration::from_secs(60);
+const BACKOFF_MAX: Duration = Duration::from_secs(300);
+/// How often a worker beats; a worker silent for two beats is dead, and another worker
+/// re-enqueues the job it held.
+pub const HEARTBEAT: Duration = Duration::from_secs(30);
+/// How often an idle worker looks for due jobs (PostgreSQL also wakes it on a new job).
+const POLL_INTERVAL: Duration = Duration::from_secs(1);
+/// How often a running job checks whether it was cancelled.
+const CANCEL_CHECK: Duration = Duration::from_secs(1);
 /// Stale models are retrained at most this long after the change that made them stale,
 /// so a burst of event edits costs one training run.
 pub const RETRAIN_DEBOUNCE: Duration = Duration::from_secs(60);
@@ -34,17 +50,6 @@ pub enum JobSpec {
     Predict { sku: String, days: usize },
 }
 
-impl JobSpec {
-    fn kind(&self) -> &'static str {
-        match self {
-            JobSpec::TrainProduct { .. } => "train_product",
-            JobSpec::TrainAll => "train_all",
-            JobSpec::TrainStale => "train_stale",
-            JobSpec::Predict { .. } => "predict",
-        }
-    }
-}
-
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TaskView {
     pub task_id: String,
@@ -54,6 +59,8 @@ pub struct TaskView {
     pub attempts: i64,
     pub max_attempts: i64,
     pub job: serde_json::Value,
+    /// The key under which the job was enqueued once (e.g. `nightly:<time>`), if any.
+    pub dedupe_key: Option<String>,
     pub run_after: String,
     pub created_at: String,
     pub started_at: Option<String>,
@@ -62,41 +69,110 @@ pub struct TaskView {
     pub error: Option<String>,
 }
 
-impl From<jobs::JobRow> for TaskView {
-    fn from(row: jobs::JobRow) -> Self {
+/// Our status for apalis' one. A `Failed` task with attempts left goes back to the queue;
+/// `Killed` is a cancellation or a failure not worth retrying.
+fn status_of(row: &TaskRow) -> &'static str {
+    match row.status.as_str() {
+        "Pending" | "Queued" => "queued",
+        "Running" => "running",
+        "Done" => "succeeded",
+        "Failed" if row.attempts < row.max_attempts => "queued",
+        "Killed" if row.cancelled() => "cancelled",
+        _ => "failed",
+    }
+}
+
+/// apalis' statuses that may show as one of ours.
+fn apalis_statuses(status: &str) -> &'static [&'static str] {
+    match status {
+        "queued" => &["Pending", "Queued", "Failed"],
+        "running" => &["Running"],
+        "succeeded" => &["Done"],
+        "failed" => &["Failed", "Killed"],
+        "cancelled" => &["Killed"],
+        _ => &[],
+    }
+}
+
+impl From<TaskRow> for TaskView {
+    fn from(row: TaskRow) -> Self {
+        let status = status_of(&row);
+        let job: serde_json::Value =
+            serde_json::from_slice(&row.job).unwrap_or(serde_json::Value::Null);
+        let kind = job["kind"].as_str().unwrap_or("unknown").to_owned();
+        let outcome: serde_json::Value = row
+            .last_result
+            .as_deref()
+            .and_then(|r| serde_json::from_str(r).ok())
+            .unwrap_or_default();
+        let result = (status == "succeeded")
+            .then(|| outcome.get("Ok").cloned())
+            .flatten();
+        let error = outcome.get("Err").map(|e| {
+            let text = e.as_str().map_or_else(|| e.to_string(), str::to_owned);
+            text.strip_prefix("AbortError: ")
+                .map(str::to_owned)
+                .unwrap_or(text)
+        });
+        let finished = matches!(status, "succeeded" | "failed" | "cancelled");
+        let created_at = ulid::Ulid::from_string(&row.id)
+            .map(|id| id.timestamp_ms() as i64)
+            .unwrap_or_default();
         TaskView {
             task_id: row.id,
-            kind: row.kind,
-            status: row.status,
+            kind,
+            status: status.to_owned(),
             attempts: row.attempts,
             max_attempts: row.max_attempts,
-            job: serde_json::from_str(&row.payload).unwrap_or(serde_json::Value::Null),
-            run_after: millis_to_rfc3339(row.run_after),
-            created_at: millis_to_rfc3339(row.created_at),
-            started_at: row.started_at.map(millis_to_rfc3339),
-            finished_at: row.finished_at.map(millis_to_rfc3339),
-            result: row
-                .result
-                .as_deref()
-                .and_then(|r| serde_json::from_str(r).ok()),
-            error: row.error,
+            job,
+            dedupe_key: row.idempotency_key,
+            run_after: millis_to_rfc3339(row.run_at * 1000),
+            created_at: millis_to_rfc3339(created_at),
+            started_at: row.lock_at.map(|s| millis_to_rfc3339(s * 1000)),
+            finished_at: row
+                .done_at
+                .filter(|_| finished)
+                .map(|s| millis_to_rfc3339(s * 1000)),
+            result,
+            error,
         }
     }
 }
 
-/// The job queue. Cheap to clone; every clone wakes the same runner.
-#[derive(Clone)]
+/// The job queue. Cheap to clone; all clones share one connection pool.
+#[derive(Clone, Debug)]
 pub struct JobQueue {
-    db: Db,
-    wake: Arc<Notify>,
+    store: QueueStore,
+    heartbeat: Duration,
 }
 
 impl JobQueue {
-    pub fn new(db: Db) -> Self {
-        JobQueue {
-            db,
-            wake: Arc::new(Notify::new()),
-        }
+    /// Connects to the queue's tables (and creates or upgrades them). On PostgreSQL the
+    /// queue needs a session of its own (apalis prepares named statements, takes advisory
+    /// locks and listens for new jobs), which pgBouncer in transaction mode cannot give: so
+    /// `direct_url` (PostgreSQL reached directly, DATABASE_MIGRATION_URL) wins when set.
+    pub async fn connect(database_url: &str, direct_url: Option<&str>) -> DomainResult<JobQueue> {
+        let store = QueueStore::connect(direct_url.unwrap_or(database_url)).await?;
+        Ok(JobQueue {
+            store,
+            heartbeat: HEARTBEAT,
+        })
+    }
+
+    /// The same queue with workers that beat every `heartbeat` (two missed beats and a
+    /// worker's job is taken over).
+    pub fn with_heartbeat(mut self, heartbeat: Duration) -> Self {
+        self.heartbeat = heartbeat;
+        self
+    }
+
+    /// The queue's storage, for what only tests and tools do with it.
+    pub fn store(&self) -> &QueueStore {
+        &self.store
+    }
+
+    pub fn heartbeat(&self) -> Duration {
+        self.heartbeat
     }
 
     /// Enqueues a job; with a dedupe key that is already taken, returns the existing job.
@@ -106,54 +182,59 @@ impl JobQueue {
         delay: Duration,
         dedupe_key: Option<&str>,
     ) -> DomainResult<TaskView> {
-        let id = uuid::Uuid::new_v4().to_string();
-        let payload =
-            serde_json::to_string(spec).map_err(|e| DomainError::Internal(e.to_string()))?;
-        let job = jobs::NewJob {
-            id: &id,
-            kind: spec.kind(),
-            payload: &payload,
-            run_after: now_millis() + delay.as_millis() as i64,
-            max_attempts: MAX_ATTEMPTS,
-            dedupe_key,
-        };
-        let row = if jobs::insert(self.db.pool(), &job).await? {
-            self.wake.notify_one();
-            jobs::find(self.db.pool(), &id).await?
-        } else {
-            jobs::find_by_dedupe_key(self.db.pool(), dedupe_key.unwrap_or_default()).await?
-        };
-        row.map(TaskView::from)
-            .ok_or_else(|| DomainError::Internal("enqueued job vanished".into()))
+        let payload = serde_json::to_vec(spec).map_err(|e| DomainError::Internal(e.to_string()))?;
+        let run_at = Utc::now().timestamp().max(0) as u64 + delay.as_secs_f64().ceil() as u64;
+        let row = self
+            .store
+            .push(jobs::NewTask {
+                id: ulid::Ulid::generate(),
+                payload,
+                run_at,
+                max_attempts: MAX_ATTEMPTS as usize,
+                dedupe_key,
+            })
+            .await?;
+        Ok(TaskView::from(row))
     }
 
     /// Schedules retraining of stale models soon, once per debounce window.
     pub async fn retrain_stale_soon(&self) -> DomainResult<TaskView> {
-        let window = now_millis() / RETRAIN_DEBOUNCE.as_millis() as i64;
+        let window = Utc::now().timestamp_millis() / RETRAIN_DEBOUNCE.as_millis() as i64;
         let key = format!("train_stale:{window}");
         self.enqueue(&JobSpec::TrainStale, RETRAIN_DEBOUNCE, Some(&key))
             .await
     }
 
     pub async fn get(&self, id: &str) -> DomainResult<TaskView> {
-        jobs::find(self.db.pool(), id)
+        self.store
+            .find(id)
             .await?
             .map(TaskView::from)
             .ok_or_else(|| DomainError::not_found(format!("task {id}")))
     }
 
+    /// Tasks in any of our `statuses` (`queued`, `running`, ...), soonest first.
     pub async fn list(&self, statuses: &[&str]) -> DomainResult<Vec<TaskView>> {
-        Ok(jobs::with_status(self.db.pool(), statuses, 200)
+        let mut wanted: Vec<&str> = statuses
+            .iter()
+            .flat_map(|s| apalis_statuses(s).iter().copied())
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        Ok(self
+            .store
+            .with_status(&wanted, 200)
             .await?
             .into_iter()
             .map(TaskView::from)
+            .filter(|task| statuses.contains(&task.status.as_str()))
             .collect())
     }
 
-    /// Cancels a queued job, or marks a running one cancelled so its result is dropped.
+    /// Cancels a queued job, or stops a running one and drops its result.
     pub async fn cancel(&self, id: &str) -> DomainResult<TaskView> {
         let task = self.get(id).await?;
-        if !jobs::cancel(self.db.pool(), id).await? {
+        if !self.store.cancel(id).await? {
             return Err(DomainError::Conflict(format!(
                 "task {id} already finished ({})",
                 task.status
@@ -187,93 +268,150 @@ async fn execute(forecaster: &Forecaster, spec: &JobSpec) -> DomainResult<serde_
     }
 }
 
-/// Runs queued jobs one at a time until `shutdown` turns true. Training already uses
-/// every core, so one job at a time is the fastest order.
+/// What every job of a worker needs.
+#[derive(Clone)]
+struct Runner {
+    forecaster: Arc<Forecaster>,
+    store: QueueStore,
+    time_limit: Duration,
+}
+
+/// Resolves once the task has been cancelled.
+async fn cancellation(store: &QueueStore, id: &str) {
+    loop {
+        tokio::time::sleep(CANCEL_CHECK).await;
+        if store.is_cancelled(id).await.unwrap_or(false) {
+            return;
+        }
+    }
+}
+
+/// One attempt at one job. A transient failure is an ordinary error, which apalis'
+/// retry policy retries; a failure not worth retrying (and a cancellation) aborts.
+async fn run_job(
+    spec: JobSpec,
+    id: TaskId,
+    attempt: Attempt,
+    runner: Data<Runner>,
+) -> Result<serde_json::Value, BoxDynError> {
+    let id = id.to_string();
+    tracing::info!(task = %id, job = ?spec, attempt = attempt.current(), "job started");
+    let limit = runner.time_limit;
+    let work = async {
+        match tokio::time::timeout(limit, execute(&runner.forecaster, &spec)).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(DomainError::Internal(format!(
+                "timed out after {} s",
+                limit.as_secs()
+            ))),
+        }
+    };
+    tokio::select! {
+        outcome = work => match outcome {
+            Ok(result) => {
+                tracing::info!(task = %id, "job succeeded");
+                Ok(result)
+            }
+            Err(error) if is_retryable(&error) => {
+                tracing::warn!(task = %id, %error, attempt = attempt.current(), "job failed");
+                Err(error.to_string().into())
+            }
+            Err(error) => {
+                tracing::warn!(task = %id, %error, "job failed; not worth a retry");
+                Err(Box::new(AbortError::new(error.to_string())))
+            }
+        },
+        () = cancellation(&runner.store, &id) => {
+            tracing::info!(task = %id, "job cancelled");
+            Err(Box::new(AbortError::new("cancelled")))
+        }
+    }
+}
+
+/// Aborted attempts (bad input, cancellation) are final.
+fn not_aborted(error: &BoxDynError) -> bool {
+    error.downcast_ref::<AbortError>().is_none()
+}
+
+/// Builds and runs an apalis worker over `backend`: one job at a time (training already
+/// uses every core), retried `RETRIES` times with exponential back-off unless aborted.
+macro_rules! run_apalis_worker {
+    ($name:expr, $backend:expr, $runner:expr) => {{
+        let backoff =
+            ExponentialBackoffMaker::new(BACKOFF_BASE, BACKOFF_MAX, 0.25, HasherRng::default())
+                .expect("valid back-off bounds")
+                .make_backoff();
+        let policy = RetryPolicy::retries(RETRIES)
+            .with_backoff(backoff)
+            .retry_if(not_aborted);
+        WorkerBuilder::new($name)
+            .backend($backend)
+            .data($runner)
+            .concurrency(1)
+            .retry(policy)
+            .build(run_job)
+            .run()
+            .await
+    }};
+}
+
+/// Runs queued jobs until `shutdown` turns true. A job interrupted by the shutdown (or by
+/// the process dying) stays claimed by this worker until its heartbeat is missed; then
+/// any other worker, or this one's successor, re-enqueues and runs it.
 pub async fn run_worker(
     queue: JobQueue,
     forecaster: Arc<Forecaster>,
     time_limit: Duration,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    // SQLite means the embedded mode: this is the only worker, and what is marked running
-    // was interrupted by the last shutdown. Elsewhere other workers may be running jobs.
-    if queue.db.backend() == Backend::Sqlite {
-        match jobs::requeue_interrupted(queue.db.pool()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::warn!(jobs = n, "requeued jobs interrupted by the last shutdown"),
-            Err(error) => tracing::error!(%error, "could not requeue interrupted jobs"),
-        }
-    }
-    let lease = time_limit + LEASE_MARGIN;
+    let runner = Runner {
+        forecaster,
+        store: queue.store.clone(),
+        time_limit,
+    };
     loop {
-        if *shutdown.borrow() {
-            return;
+        // Each run registers under a new name: apalis refuses a name seen alive lately.
+        let name = format!("siprems-{}", ulid::Ulid::generate());
+        let run = async {
+            match &queue.store {
+                QueueStore::Sqlite(pool) => {
+                    let backend = SqliteStorage::<JobSpec>::new(pool)
+                        .with_config(QueueStore::sqlite_config(queue.heartbeat))
+                        .poll_with_interval(POLL_INTERVAL);
+                    run_apalis_worker!(name.as_str(), backend, runner.clone())
+                }
+                QueueStore::Postgres(pool) => {
+                    let wake = Strategy::new()
+                        .stream(Pubsub::new(pool.clone(), jobs::QUEUE.to_owned()))
+                        .interval(POLL_INTERVAL);
+                    let backend = PostgresStorage::<JobSpec>::new(pool)
+                        .with_config(QueueStore::postgres_config(queue.heartbeat))
+                        .poll_with_strategy(wake);
+                    run_apalis_worker!(name.as_str(), backend, runner.clone())
+                }
+            }
+        };
+        tokio::select! {
+            outcome = run => {
+                if let Err(error) = outcome {
+                    tracing::warn!(%error, "job worker stopped; restarting");
+                }
+            }
+            () = stopped(&mut shutdown) => return,
         }
-        let claimed = match jobs::claim_next(queue.db.pool(), lease).await {
-            Ok(claimed) => claimed,
-            Err(error) => {
-                tracing::warn!(%error, "job queue unavailable");
-                None
-            }
-        };
-        let Some(job) = claimed else {
-            tokio::select! {
-                () = queue.wake.notified() => {}
-                () = tokio::time::sleep(Duration::from_secs(1)) => {}
-                _ = shutdown.changed() => {}
-            }
-            continue;
-        };
-        run_one(&queue, &forecaster, job, time_limit).await;
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(5)) => {}
+            () = stopped(&mut shutdown) => return,
+        }
     }
 }
 
-async fn run_one(
-    queue: &JobQueue,
-    forecaster: &Forecaster,
-    job: jobs::JobRow,
-    time_limit: Duration,
-) {
-    let pool = queue.db.pool();
-    let spec: JobSpec = match serde_json::from_str(&job.payload) {
-        Ok(spec) => spec,
-        Err(error) => {
-            let message = format!("unreadable job: {error}");
-            let _ = jobs::finish(pool, &job.id, "failed", None, Some(&message)).await;
+/// Resolves once `shutdown` is true (or can no longer change).
+async fn stopped(shutdown: &mut watch::Receiver<bool>) {
+    while !*shutdown.borrow_and_update() {
+        if shutdown.changed().await.is_err() {
             return;
         }
-    };
-    tracing::info!(task = %job.id, kind = %job.kind, attempt = job.attempts, "job started");
-    let outcome = match tokio::time::timeout(time_limit, execute(forecaster, &spec)).await {
-        Ok(outcome) => outcome,
-        Err(_) => Err(DomainError::Internal(format!(
-            "timed out after {} s",
-            time_limit.as_secs()
-        ))),
-    };
-    let stored = match outcome {
-        Ok(result) => {
-            let result = result.to_string();
-            jobs::finish(pool, &job.id, "succeeded", Some(&result), None).await
-        }
-        Err(error) if is_retryable(&error) && job.attempts < job.max_attempts => {
-            let delay = BACKOFF_BASE * 2u32.pow((job.attempts - 1).clamp(0, 10) as u32);
-            tracing::warn!(task = %job.id, %error, retry_in_s = delay.as_secs(), "job failed; will retry");
-            jobs::retry_later(
-                pool,
-                &job.id,
-                now_millis() + delay.as_millis() as i64,
-                &error.to_string(),
-            )
-            .await
-        }
-        Err(error) => {
-            tracing::warn!(task = %job.id, %error, "job failed");
-            jobs::finish(pool, &job.id, "failed", None, Some(&error.to_string())).await
-        }
-    };
-    if let Err(error) = stored {
-        tracing::error!(task = %job.id, %error, "could not record the job's outcome");
     }
 }
 

@@ -1,191 +1,394 @@
-//! Background jobs kept in the database, so that queued work survives a restart.
+//! The job queue's storage: apalis' own tables (`Jobs`/`Workers` in SQLite,
+//! `apalis.jobs`/`apalis.workers` in PostgreSQL), created by apalis' migrations. apalis
+//! pushes, claims, heartbeats, re-enqueues orphans and acknowledges; this module adds what
+//! the API needs on top of the same rows: one task, a listing, and cancellation.
+//!
+//! The queue has its own small pool of the backend's native driver (apalis is written
+//! against `SqlitePool`/`PgPool`, not `Any`). On PostgreSQL it must reach the server
+//! directly: apalis prepares named statements, registers workers under a session advisory
+//! lock and listens for new jobs, none of which a transaction pooler (pgBouncer in
+//! transaction mode) can carry.
+
+use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::{Any, Executor, FromRow};
+use apalis::prelude::{TaskBuilder, TaskId, WorkerContext};
+use apalis_postgres::PostgresStorage;
+use apalis_sqlite::SqliteStorage;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{FromRow, PgPool, SqlitePool};
 
-use super::{StorageResult, now_millis};
+use super::{StorageError, StorageResult};
 
+/// The apalis queue (its `job_type`) every SIPREMS job goes to.
+pub const QUEUE: &str = "siprems";
+/// What a cancelled task's `last_result` holds; a job's own errors never read like it.
+const CANCELLED: &str = r#"{"Err":"cancelled"}"#;
+
+/// A task as apalis keeps it. Times are UNIX seconds, the unit of apalis' columns.
 #[derive(Debug, Clone, FromRow)]
-pub struct JobRow {
+pub struct TaskRow {
     pub id: String,
-    pub kind: String,
-    pub payload: String,
+    /// apalis' status: `Pending`, `Queued`, `Running`, `Done`, `Failed` or `Killed`.
     pub status: String,
     pub attempts: i64,
     pub max_attempts: i64,
-    pub run_after: i64,
-    pub dedupe_key: Option<String>,
-    pub result: Option<String>,
-    pub error: Option<String>,
-    pub created_at: i64,
-    pub started_at: Option<i64>,
-    pub finished_at: Option<i64>,
+    pub run_at: i64,
+    pub lock_at: Option<i64>,
+    pub done_at: Option<i64>,
+    /// `{"Ok": result}` or `{"Err": message}` as apalis records it.
+    pub last_result: Option<String>,
+    /// The job's arguments (JSON bytes).
+    pub job: Vec<u8>,
+    pub idempotency_key: Option<String>,
 }
 
-const COLUMNS: &str = "id, kind, payload, status, attempts, max_attempts, run_after, dedupe_key, result, error, \
-     created_at, started_at, finished_at";
+impl TaskRow {
+    pub fn cancelled(&self) -> bool {
+        self.status == "Killed" && self.last_result.as_deref() == Some(CANCELLED)
+    }
+}
 
-pub struct NewJob<'a> {
-    pub id: &'a str,
-    pub kind: &'a str,
-    pub payload: &'a str,
-    pub run_after: i64,
-    pub max_attempts: i64,
-    /// Jobs with the same key are enqueued once (e.g. one nightly run per night).
+/// A job to push.
+pub struct NewTask<'a> {
+    pub id: ulid::Ulid,
+    pub payload: Vec<u8>,
+    /// UNIX seconds.
+    pub run_at: u64,
+    pub max_attempts: usize,
+    /// Tasks with the same key are enqueued once (e.g. one nightly run per night).
     pub dedupe_key: Option<&'a str>,
 }
 
-/// Enqueues a job; false when a job with the same dedupe key exists.
-pub async fn insert<'e, E: Executor<'e, Database = Any>>(
-    db: E,
-    job: &NewJob<'_>,
-) -> StorageResult<bool> {
-    let done = sqlx::query(
-        "INSERT INTO jobs (id, kind, payload, status, attempts, max_attempts, run_after, dedupe_key, created_at) \
-         VALUES ($1, $2, $3, 'queued', 0, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
-    )
-    .bind(job.id)
-    .bind(job.kind)
-    .bind(job.payload)
-    .bind(job.max_attempts)
-    .bind(job.run_after)
-    .bind(job.dedupe_key)
-    .bind(now_millis())
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected() == 1)
+/// The queue's connection, by backend.
+#[derive(Clone, Debug)]
+pub enum QueueStore {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
 }
 
-pub async fn find<'e, E: Executor<'e, Database = Any>>(
-    db: E,
-    id: &str,
-) -> StorageResult<Option<JobRow>> {
-    let row = sqlx::query_as::<_, JobRow>(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM jobs WHERE id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(db)
-    .await?;
-    Ok(row)
+const SQLITE_COLUMNS: &str = "id, status, attempts, max_attempts, run_at, lock_at, done_at, \
+     last_result, job, idempotency_key";
+const PG_COLUMNS: &str = "id, status, attempts::BIGINT AS attempts, max_attempts::BIGINT AS max_attempts, \
+     EXTRACT(EPOCH FROM run_at)::BIGINT AS run_at, EXTRACT(EPOCH FROM lock_at)::BIGINT AS lock_at, \
+     EXTRACT(EPOCH FROM done_at)::BIGINT AS done_at, last_result::TEXT AS last_result, job, idempotency_key";
+
+fn config_error(message: String) -> StorageError {
+    StorageError::Unavailable(sqlx::Error::Configuration(message.into()))
 }
 
-pub async fn find_by_dedupe_key<'e, E: Executor<'e, Database = Any>>(
-    db: E,
-    key: &str,
-) -> StorageResult<Option<JobRow>> {
-    let row = sqlx::query_as::<_, JobRow>(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM jobs WHERE dedupe_key = $1"
-    )))
-    .bind(key)
-    .fetch_optional(db)
-    .await?;
-    Ok(row)
+impl QueueStore {
+    /// Connects to the queue's database and brings apalis' tables up to date. `url` is
+    /// an SQLite file (`sqlite://FILE` or a bare path) or PostgreSQL reached directly.
+    pub async fn connect(url: &str) -> StorageResult<QueueStore> {
+        let url = url.trim();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let (base, query) = url.split_once('?').unwrap_or((url, ""));
+            let mut kept = Vec::new();
+            for pair in query.split('&').filter(|p| !p.is_empty()) {
+                match pair.split_once('=') {
+                    Some(("pgbouncer", "true")) => {
+                        return Err(config_error(
+                            "the job queue needs PostgreSQL directly, not through pgBouncer: \
+                             set DATABASE_MIGRATION_URL"
+                                .into(),
+                        ));
+                    }
+                    Some(("pgbouncer", _)) => {}
+                    _ => kept.push(pair),
+                }
+            }
+            let url = if kept.is_empty() {
+                base.to_owned()
+            } else {
+                format!("{base}?{}", kept.join("&"))
+            };
+            let options = PgConnectOptions::from_str(&url).map_err(StorageError::Unavailable)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(4)
+                .acquire_timeout(Duration::from_secs(5))
+                .connect_with(options)
+                .await
+                .map_err(StorageError::Unavailable)?;
+            // apalis' migrations, under their own history table: `_sqlx_migrations` is ours.
+            let mut migrator = PostgresStorage::migrations();
+            migrator.dangerous_set_table_name("apalis._sqlx_migrations");
+            migrator.create_schema("apalis");
+            migrator.run(&pool).await?;
+            Ok(QueueStore::Postgres(pool))
+        } else {
+            let path = url
+                .strip_prefix("sqlite://")
+                .or_else(|| url.strip_prefix("sqlite:"))
+                .unwrap_or(url);
+            let path = path.split_once('?').map_or(path, |(path, _)| path);
+            if path.is_empty() || path.contains("://") {
+                return Err(StorageError::UnsupportedUrl(url.to_owned()));
+            }
+            let options = SqliteConnectOptions::new()
+                .filename(path)
+                .create_if_missing(true)
+                .busy_timeout(Duration::from_secs(15))
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(4)
+                .acquire_timeout(Duration::from_secs(5))
+                .connect_with(options)
+                .await
+                .map_err(StorageError::Unavailable)?;
+            let mut migrator = SqliteStorage::migrations();
+            migrator.dangerous_set_table_name("_apalis_migrations");
+            migrator.run(&pool).await?;
+            Ok(QueueStore::Sqlite(pool))
+        }
+    }
+
+    /// apalis' configuration for this queue, with the given heartbeat.
+    pub fn sqlite_config(heartbeat: Duration) -> apalis_sqlite::Config {
+        apalis_sqlite::Config::default()
+            .queue(QUEUE)
+            .batch_size(1)
+            .heartbeat_interval(heartbeat)
+    }
+
+    pub fn postgres_config(heartbeat: Duration) -> apalis_postgres::Config {
+        apalis_postgres::Config::default()
+            .queue(QUEUE)
+            .batch_size(1)
+            .heartbeat_interval(heartbeat)
+    }
+
+    /// Pushes a task through apalis. With a dedupe key already taken, nothing is pushed
+    /// and the task holding the key is returned.
+    pub async fn push(&self, task: NewTask<'_>) -> StorageResult<TaskRow> {
+        let mut builder = TaskBuilder::new(task.payload)
+            .task_id(TaskId::from_ulid(task.id))
+            .run_at_timestamp(task.run_at)
+            .max_attempts(task.max_attempts);
+        if let Some(key) = task.dedupe_key {
+            builder = builder.idempotency_key(key);
+        }
+        let built = builder.build();
+        let id = task.id.to_string();
+        let pushed = match self {
+            QueueStore::Sqlite(pool) => {
+                // ON CONFLICT (job_type, idempotency_key) DO NOTHING
+                let mut conn = pool.acquire().await?;
+                apalis_sqlite::queries::push_tasks(&mut *conn, QUEUE, &[built])
+                    .await
+                    .map_err(queue_error)
+            }
+            QueueStore::Postgres(pool) => {
+                let mut conn = pool.acquire().await?;
+                match apalis_postgres::queries::push_tasks(&mut *conn, QUEUE, vec![built]).await {
+                    Err(apalis_postgres::Error::Database(sqlx::Error::Database(db)))
+                        if db.is_unique_violation() =>
+                    {
+                        Ok(())
+                    }
+                    other => other.map_err(queue_error),
+                }
+            }
+        };
+        pushed?;
+        if let Some(row) = self.find(&id).await? {
+            return Ok(row);
+        }
+        let key = task.dedupe_key.unwrap_or_default();
+        self.find_by_dedupe_key(key)
+            .await?
+            .ok_or_else(|| config_error(format!("task {id} was neither pushed nor deduplicated")))
+    }
+
+    pub async fn find(&self, id: &str) -> StorageResult<Option<TaskRow>> {
+        self.fetch_optional(
+            &format!("SELECT {SQLITE_COLUMNS} FROM Jobs WHERE id = $1 AND job_type = $2"),
+            &format!("SELECT {PG_COLUMNS} FROM apalis.jobs WHERE id = $1 AND job_type = $2"),
+            id,
+        )
+        .await
+    }
+
+    pub async fn find_by_dedupe_key(&self, key: &str) -> StorageResult<Option<TaskRow>> {
+        self.fetch_optional(
+            &format!(
+                "SELECT {SQLITE_COLUMNS} FROM Jobs WHERE idempotency_key = $1 AND job_type = $2"
+            ),
+            &format!(
+                "SELECT {PG_COLUMNS} FROM apalis.jobs WHERE idempotency_key = $1 AND job_type = $2"
+            ),
+            key,
+        )
+        .await
+    }
+
+    async fn fetch_optional(
+        &self,
+        sqlite: &str,
+        postgres: &str,
+        value: &str,
+    ) -> StorageResult<Option<TaskRow>> {
+        Ok(match self {
+            QueueStore::Sqlite(pool) => {
+                sqlx::query_as::<_, TaskRow>(sqlx::AssertSqlSafe(sqlite.to_owned()))
+                    .bind(value)
+                    .bind(QUEUE)
+                    .fetch_optional(pool)
+                    .await?
+            }
+            QueueStore::Postgres(pool) => {
+                sqlx::query_as::<_, TaskRow>(sqlx::AssertSqlSafe(postgres.to_owned()))
+                    .bind(value)
+                    .bind(QUEUE)
+                    .fetch_optional(pool)
+                    .await?
+            }
+        })
+    }
+
+    /// Tasks in any of apalis' `statuses`, soonest first.
+    pub async fn with_status(&self, statuses: &[&str], limit: i64) -> StorageResult<Vec<TaskRow>> {
+        let list: Vec<String> = statuses
+            .iter()
+            .map(|s| format!("'{}'", s.replace('\'', "")))
+            .collect();
+        let list = list.join(", ");
+        Ok(match self {
+            QueueStore::Sqlite(pool) => {
+                sqlx::query_as::<_, TaskRow>(sqlx::AssertSqlSafe(format!(
+                    "SELECT {SQLITE_COLUMNS} FROM Jobs WHERE job_type = $1 AND status IN ({list}) \
+                     ORDER BY run_at, id LIMIT $2"
+                )))
+                .bind(QUEUE)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
+            }
+            QueueStore::Postgres(pool) => {
+                sqlx::query_as::<_, TaskRow>(sqlx::AssertSqlSafe(format!(
+                    "SELECT {PG_COLUMNS} FROM apalis.jobs WHERE job_type = $1 AND status IN ({list}) \
+                     ORDER BY run_at, id LIMIT $2"
+                )))
+                .bind(QUEUE)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
+            }
+        })
+    }
+
+    /// Cancels a task that has not finished; false when it already had. A running task
+    /// loses its lock, so its worker's acknowledgement no longer applies to the row (and
+    /// the worker, which watches the status, stops the job).
+    pub async fn cancel(&self, id: &str) -> StorageResult<bool> {
+        const UNFINISHED: &str = "(status IN ('Pending', 'Queued', 'Running') \
+             OR (status = 'Failed' AND attempts < max_attempts))";
+        let done = match self {
+            QueueStore::Sqlite(pool) => {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "UPDATE Jobs SET status = 'Killed', lock_by = NULL, last_result = $1, \
+                     done_at = strftime('%s', 'now') WHERE id = $2 AND job_type = $3 AND {UNFINISHED}"
+                )))
+                .bind(CANCELLED)
+                .bind(id)
+                .bind(QUEUE)
+                .execute(pool)
+                .await?
+                .rows_affected()
+            }
+            QueueStore::Postgres(pool) => {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "UPDATE apalis.jobs SET status = 'Killed', lock_by = NULL, \
+                     last_result = $1::jsonb, done_at = NOW() \
+                     WHERE id = $2 AND job_type = $3 AND {UNFINISHED}"
+                )))
+                .bind(CANCELLED)
+                .bind(id)
+                .bind(QUEUE)
+                .execute(pool)
+                .await?
+                .rows_affected()
+            }
+        };
+        Ok(done == 1)
+    }
+
+    /// Whether a task has been cancelled (its running worker polls this).
+    pub async fn is_cancelled(&self, id: &str) -> StorageResult<bool> {
+        Ok(self.find(id).await?.is_some_and(|row| row.cancelled()))
+    }
+
+    /// Does what an apalis worker does before it runs a task (register, fetch, lock),
+    /// without running it: the worker named `worker` now holds the next due task, whose
+    /// id is returned. A worker that dies right after is what tests play with this.
+    pub async fn claim_next(
+        &self,
+        worker: &str,
+        heartbeat: Duration,
+    ) -> StorageResult<Option<String>> {
+        let context = WorkerContext::new(worker);
+        let tasks = match self {
+            QueueStore::Sqlite(pool) => {
+                let config = Self::sqlite_config(heartbeat);
+                let mut tx = pool.begin().await?;
+                apalis_sqlite::queries::register_worker(
+                    &mut *tx,
+                    &config,
+                    &context,
+                    "SqliteStorage",
+                )
+                .await?;
+                let tasks = apalis_sqlite::queries::fetch_next(&mut *tx, &config, &context)
+                    .await
+                    .map_err(queue_error)?;
+                let ids: Vec<String> = tasks
+                    .iter()
+                    .filter_map(|t| t.task_id().map(|id| id.to_string()))
+                    .collect();
+                apalis_sqlite::queries::lock_tasks(&mut *tx, &ids, worker).await?;
+                tx.commit().await?;
+                ids
+            }
+            QueueStore::Postgres(pool) => {
+                let config = Self::postgres_config(heartbeat);
+                let mut tx = pool.begin().await?;
+                // apalis' own registration takes its timestamp type, which it keeps private.
+                sqlx::query(
+                    "INSERT INTO apalis.workers (id, worker_type, storage_name, layers, last_seen) \
+                     VALUES ($1, $2, 'PgStorage', '', NOW())",
+                )
+                .bind(worker)
+                .bind(QUEUE)
+                .execute(&mut *tx)
+                .await?;
+                let tasks = apalis_postgres::queries::fetch_next(&mut *tx, &config, &context)
+                    .await
+                    .map_err(queue_error)?;
+                let ids: Vec<String> = tasks
+                    .iter()
+                    .filter_map(|t| t.task_id().map(|id| id.to_string()))
+                    .collect();
+                apalis_postgres::queries::lock_tasks(&mut *tx, &ids, worker)
+                    .await
+                    .map_err(queue_error)?;
+                tx.commit().await?;
+                ids
+            }
+        };
+        Ok(tasks.into_iter().next())
+    }
+
+    pub async fn close(&self) {
+        match self {
+            QueueStore::Sqlite(pool) => pool.close().await,
+            QueueStore::Postgres(pool) => pool.close().await,
+        }
+    }
 }
 
-pub async fn with_status<'e, E: Executor<'e, Database = Any>>(
-    db: E,
-    statuses: &[&str],
-    limit: i64,
-) -> StorageResult<Vec<JobRow>> {
-    let list: Vec<String> = statuses
-        .iter()
-        .map(|s| format!("'{}'", s.replace('\'', "")))
-        .collect();
-    let rows = sqlx::query_as::<_, JobRow>(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM jobs WHERE status IN ({}) ORDER BY run_after, created_at LIMIT $1",
-        list.join(", ")
-    )))
-    .bind(limit)
-    .fetch_all(db)
-    .await?;
-    Ok(rows)
-}
-
-/// Claims the next due job: a queued one, or one still marked running after `lease`
-/// (its worker died: a live worker gives up at its time limit, which is shorter). The
-/// conditional update makes a claim exclusive even when several workers race for a row.
-pub async fn claim_next(db: &sqlx::AnyPool, lease: Duration) -> StorageResult<Option<JobRow>> {
-    let now = now_millis();
-    let abandoned_before = now - lease.as_millis() as i64;
-    let candidate: Option<(String,)> = sqlx::query_as(
-        "SELECT id FROM jobs WHERE (status = 'queued' AND run_after <= $1) \
-           OR (status = 'running' AND started_at < $2) \
-         ORDER BY run_after, created_at LIMIT 1",
-    )
-    .bind(now)
-    .bind(abandoned_before)
-    .fetch_optional(db)
-    .await?;
-    let Some((id,)) = candidate else {
-        return Ok(None);
-    };
-    let row = sqlx::query_as::<_, JobRow>(sqlx::AssertSqlSafe(format!(
-        "UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = $1 \
-         WHERE id = $2 AND (status = 'queued' OR (status = 'running' AND started_at < $3)) \
-         RETURNING {COLUMNS}"
-    )))
-    .bind(now)
-    .bind(&id)
-    .bind(abandoned_before)
-    .fetch_optional(db)
-    .await?;
-    Ok(row)
-}
-
-pub async fn finish<'e, E: Executor<'e, Database = Any>>(
-    db: E,
-    id: &str,
-    status: &str,
-    result: Option<&str>,
-    error: Option<&str>,
-) -> StorageResult<()> {
-    sqlx::query(
-        "UPDATE jobs SET status = $1, result = $2, error = $3, finished_at = $4 WHERE id = $5 AND status = 'running'",
-    )
-    .bind(status)
-    .bind(result)
-    .bind(error)
-    .bind(now_millis())
-    .bind(id)
-    .execute(db)
-    .await?;
-    Ok(())
-}
-
-/// Puts a failed attempt back in the queue to run again after `run_after`.
-pub async fn retry_later<'e, E: Executor<'e, Database = Any>>(
-    db: E,
-    id: &str,
-    run_after: i64,
-    error: &str,
-) -> StorageResult<()> {
-    sqlx::query("UPDATE jobs SET status = 'queued', run_after = $1, error = $2 WHERE id = $3 AND status = 'running'")
-        .bind(run_after)
-        .bind(error)
-        .bind(id)
-        .execute(db)
-        .await?;
-    Ok(())
-}
-
-/// Cancels a job that has not finished; false when it already had.
-pub async fn cancel<'e, E: Executor<'e, Database = Any>>(db: E, id: &str) -> StorageResult<bool> {
-    let done = sqlx::query(
-        "UPDATE jobs SET status = 'cancelled', finished_at = $1 WHERE id = $2 AND status IN ('queued', 'running')",
-    )
-    .bind(now_millis())
-    .bind(id)
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// Jobs left `running` go back to the queue. Only for a sole worker (the embedded mode),
-/// for which whatever is running at start-up was interrupted; shared queues rely on the
-/// lease in [`claim_next`] instead.
-pub async fn requeue_interrupted<'e, E: Executor<'e, Database = Any>>(db: E) -> StorageResult<u64> {
-    let done = sqlx::query("UPDATE jobs SET status = 'queued' WHERE status = 'running'")
-        .execute(db)
-        .await?;
-    Ok(done.rows_affected())
+fn queue_error(error: impl std::fmt::Display) -> StorageError {
+    StorageError::Query(sqlx::Error::Protocol(format!("job queue: {error}")))
 }

@@ -398,57 +398,92 @@ async fn concurrent_trainings_of_one_product_leave_exactly_one_active_version() 
 }
 
 #[tokio::test]
-async fn a_job_abandoned_by_a_dead_worker_is_taken_over_after_its_lease() {
-    use siprems::domain::jobs::{JobQueue, JobSpec};
-    use siprems::storage::jobs;
+async fn a_job_abandoned_by_a_dead_worker_is_taken_over_by_another() {
+    use siprems::domain::jobs::{JobSpec, run_worker};
     use std::time::Duration;
 
     let app = TestApp::spawn_with(|c| c.in_process_jobs = false).await;
-    let queue = JobQueue::new(app.state.db.clone());
+    let heartbeat = Duration::from_secs(1);
+    let queue = app.state.jobs.clone().with_heartbeat(heartbeat);
     let task = queue
         .enqueue(&JobSpec::TrainAll, Duration::ZERO, None)
         .await
         .unwrap();
-    let pool = app.state.db.pool();
     // A worker claims the job and dies without a word.
-    let first = jobs::claim_next(pool, Duration::from_secs(60))
-        .await
-        .unwrap()
-        .unwrap();
+    let store = queue.store();
+    let claimed = store.claim_next("doomed-worker", heartbeat).await.unwrap();
+    assert_eq!(claimed.as_deref(), Some(task.task_id.as_str()));
+    assert_eq!(queue.get(&task.task_id).await.unwrap().status, "running");
+    // While it holds the job, no other worker takes it...
     assert_eq!(
-        (first.id.as_str(), first.attempts),
-        (task.task_id.as_str(), 1)
+        store.claim_next("rival-worker", heartbeat).await.unwrap(),
+        None
     );
-    // While its lease runs, no other worker takes it...
-    assert!(
-        jobs::claim_next(pool, Duration::from_secs(60))
-            .await
-            .unwrap()
-            .is_none()
-    );
-    // ...after it, one does, exactly once.
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    let racers = (0..4).map(|_| jobs::claim_next(pool, Duration::from_millis(10)));
-    let claims: Vec<_> = futures::future::join_all(racers)
-        .await
-        .into_iter()
-        .map(Result::unwrap)
-        .collect();
-    let taken: Vec<_> = claims.into_iter().flatten().collect();
-    assert_eq!(taken.len(), 1, "{taken:?}");
+    // ...once its heartbeats are missed, a live worker re-enqueues the job and runs it.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(run_worker(
+        queue.clone(),
+        app.state.forecaster.clone(),
+        Duration::from_secs(60),
+        stopped,
+    ));
+    let done = app.wait_for_task(&task.task_id, 60).await;
+    stop.send(true).unwrap();
+    worker.await.unwrap();
+    assert_eq!(done["status"], "succeeded", "{done}");
     assert_eq!(
-        (taken[0].id.as_str(), taken[0].attempts),
-        (task.task_id.as_str(), 2)
+        done["attempts"], 2,
+        "the dead worker's attempt counts: {done}"
     );
 }
 
 #[tokio::test]
-async fn two_schedulers_enqueue_each_scheduled_run_once() {
-    use siprems::domain::jobs::{JobQueue, TrainingSchedule, run_scheduler};
+async fn a_job_that_cannot_succeed_fails_without_retries() {
+    use siprems::domain::jobs::{JobSpec, run_worker};
     use std::time::Duration;
 
     let app = TestApp::spawn_with(|c| c.in_process_jobs = false).await;
-    let queue = JobQueue::new(app.state.db.clone());
+    let queue = app.state.jobs.clone();
+    let task = queue
+        .enqueue(
+            &JobSpec::TrainProduct {
+                sku: "NO-SUCH-SKU".into(),
+            },
+            Duration::ZERO,
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        queue.list(&["queued"]).await.unwrap()[0].task_id,
+        task.task_id
+    );
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(run_worker(
+        queue.clone(),
+        app.state.forecaster.clone(),
+        Duration::from_secs(60),
+        stopped,
+    ));
+    let done = app.wait_for_task(&task.task_id, 30).await;
+    stop.send(true).unwrap();
+    worker.await.unwrap();
+    assert_eq!(done["status"], "failed", "{done}");
+    assert_eq!(done["attempts"], 1, "bad input is not retried: {done}");
+    assert!(
+        done["error"].as_str().unwrap().contains("NO-SUCH-SKU"),
+        "{done}"
+    );
+    assert!(done["finished_at"].is_string(), "{done}");
+}
+
+#[tokio::test]
+async fn two_schedulers_enqueue_each_scheduled_run_once() {
+    use siprems::domain::jobs::{TrainingSchedule, run_scheduler};
+    use std::time::Duration;
+
+    let app = TestApp::spawn_with(|c| c.in_process_jobs = false).await;
+    let queue = app.state.jobs.clone();
     let every_second: TrainingSchedule = "* * * * * *".parse().unwrap();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let first = tokio::spawn(run_scheduler(
@@ -461,12 +496,15 @@ async fn two_schedulers_enqueue_each_scheduled_run_once() {
     stop.send(true).unwrap();
     first.await.unwrap();
     second.await.unwrap();
-    let runs: Vec<(String,)> =
-        sqlx::query_as("SELECT dedupe_key FROM jobs WHERE kind = 'train_all' ORDER BY dedupe_key")
-            .fetch_all(app.state.db.pool())
-            .await
-            .unwrap();
-    let keys: std::collections::BTreeSet<_> = runs.iter().map(|(k,)| k.clone()).collect();
+    let runs: Vec<String> = queue
+        .list(&["queued"])
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|task| task.kind == "train_all")
+        .map(|task| task.dedupe_key.unwrap_or_default())
+        .collect();
+    let keys: std::collections::BTreeSet<_> = runs.iter().cloned().collect();
     assert!(runs.len() >= 2, "the schedule fired: {runs:?}");
     assert_eq!(keys.len(), runs.len(), "each run enqueued once: {runs:?}");
     assert!(keys.iter().all(|k| k.starts_with("nightly:")));
