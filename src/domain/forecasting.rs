@@ -7,8 +7,7 @@ use std::sync::Arc;
 
 use chrono::{Days, NaiveDate};
 use forecast::{
-    DailyHistory, Engine, ForecastPoint, Holiday, Metrics, ModelChoice, ModelKind, TrainConfig,
-    TrainedModel,
+    DailyHistory, Engine, ForecastPoint, Holiday, Metrics, ModelChoice, TrainConfig, TrainedModel,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -259,7 +258,7 @@ impl Forecaster {
             }
             Ok(model) => model,
         };
-        let kind = kind_name(model.kind);
+        let kind = model.kind.as_str();
         let metrics_json = serde_json::to_string(&model.metrics)
             .map_err(|e| DomainError::Internal(e.to_string()))?;
         let active = models::active(self.db.pool(), product.id).await?;
@@ -644,14 +643,6 @@ fn model_info(version: &models::ModelVersionRow) -> ModelInfo {
         version: version.id,
         trained_at: millis_to_rfc3339(version.created_at),
         trained_through: version.trained_through.clone(),
-    }
-}
-
-fn kind_name(kind: ModelKind) -> &'static str {
-    match kind {
-        ModelKind::Prophet => "prophet",
-        ModelKind::Ets => "ets",
-        ModelKind::SeasonalNaive => "naive",
     }
 }
 

@@ -46,7 +46,9 @@ pub struct TaskRow {
 
 impl TaskRow {
     pub fn cancelled(&self) -> bool {
-        self.status == "Killed" && self.last_result.as_deref() == Some(CANCELLED)
+        // Compared as JSON: PostgreSQL's jsonb gives the text back re-spaced.
+        let parse = |text: &str| serde_json::from_str::<serde_json::Value>(text).ok();
+        self.status == "Killed" && self.last_result.as_deref().and_then(parse) == parse(CANCELLED)
     }
 }
 

@@ -93,7 +93,9 @@ async fn predict_returns_history_forecast_advice_accuracy_and_the_model() {
             "{metric}"
         );
     }
-    assert!(["prophet", "ets", "naive"].contains(&body["model"]["kind"].as_str().unwrap()));
+    assert!(
+        ["prophet", "ets", "naive", "ensemble"].contains(&body["model"]["kind"].as_str().unwrap())
+    );
     let version = body["model"]["version"].as_i64().unwrap();
 
     // The active version answers the next request without retraining.
