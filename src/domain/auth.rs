@@ -66,7 +66,7 @@ impl TryFrom<users::UserRow> for UserView {
     }
 }
 
-/// The user a request acts for, as the database knows them right now.
+/// The user a request acts for, as the database knew them at most [`PRINCIPAL_TTL`] ago.
 #[derive(Debug, Clone)]
 pub struct Principal {
     pub user_id: i64,
@@ -135,7 +135,14 @@ pub struct Authenticator {
     /// Verified against when an email is unknown, so that a wrong email costs the same
     /// time as a wrong password and does not reveal which accounts exist.
     dummy_hash: String,
+    principals: moka::sync::Cache<i64, Principal>,
 }
+
+/// How long an instance trusts what it last read about an account. Every authenticated
+/// request needs it, and reading it each time costs a database round trip per request;
+/// a role change or deactivation applies at once on the instance that made it and within
+/// this time on the others.
+pub const PRINCIPAL_TTL: Duration = Duration::from_secs(5);
 
 const MIN_PASSWORD: usize = 8;
 const MAX_PASSWORD: usize = 128;
@@ -154,6 +161,10 @@ impl Authenticator {
             access_ttl,
             refresh_ttl,
             dummy_hash,
+            principals: moka::sync::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(PRINCIPAL_TTL)
+                .build(),
         })
     }
 
@@ -210,17 +221,27 @@ impl Authenticator {
     /// Resolves an access token to the active user it names.
     pub async fn authenticate(&self, db: &Db, access_token: &str) -> DomainResult<Principal> {
         let (user_id, _) = self.verify(access_token, TokenKind::Access)?;
+        if let Some(principal) = self.principals.get(&user_id) {
+            return Ok(principal);
+        }
         let user = users::find_by_id(db.pool(), user_id)
             .await?
             .filter(|u| u.is_active == 1)
             .ok_or_else(|| {
                 DomainError::Unauthenticated("account is unknown or deactivated".into())
             })?;
-        Ok(Principal {
+        let principal = Principal {
             user_id: user.id,
             role: Role::parse(&user.role)?,
             email: user.email,
-        })
+        };
+        self.principals.insert(user_id, principal.clone());
+        Ok(principal)
+    }
+
+    /// Drops what this instance remembers about an account whose role or status changed.
+    pub fn forget(&self, user_id: i64) {
+        self.principals.invalidate(&user_id);
     }
 
     pub async fn register(&self, db: &Db, registration: Registration) -> DomainResult<UserView> {

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::auth::{Principal, Role, UserView};
+use super::auth::{Authenticator, Principal, Role, UserView};
 use super::{DomainError, DomainResult};
 use crate::storage::{Db, tokens, users};
 
@@ -45,6 +45,7 @@ async fn reload(db: &Db, user_id: i64) -> DomainResult<UserView> {
 
 pub async fn change_role(
     db: &Db,
+    auth: &Authenticator,
     principal: &Principal,
     user_id: i64,
     change: RoleChange,
@@ -53,11 +54,13 @@ pub async fn change_role(
     if !users::set_role(db.pool(), user_id, change.role.as_str()).await? {
         return Err(DomainError::not_found(format!("user {user_id}")));
     }
+    auth.forget(user_id);
     reload(db, user_id).await
 }
 
 pub async fn change_status(
     db: &Db,
+    auth: &Authenticator,
     principal: &Principal,
     user_id: i64,
     change: StatusChange,
@@ -66,6 +69,7 @@ pub async fn change_status(
     if !users::set_active(db.pool(), user_id, change.is_active).await? {
         return Err(DomainError::not_found(format!("user {user_id}")));
     }
+    auth.forget(user_id);
     if !change.is_active {
         tokens::revoke_all_for_user(db.pool(), user_id).await?;
     }

@@ -92,3 +92,51 @@ async fn admins_promote_and_deactivate_users_but_not_themselves() {
         .await;
     assert_error(&login, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn a_deactivation_reaches_the_other_instances_within_the_principal_ttl() {
+    let first = TestApp::spawn().await;
+    let second = TestApp::spawn_sharing(&first, |_| {}).await;
+    let cashier = first.cashier("kasir@test.shop").await;
+    // The second instance has now read (and remembers) the active cashier.
+    assert_eq!(
+        second.get("/api/products", &cashier).await.status,
+        StatusCode::OK
+    );
+    let users = first.get("/api/users", &first.admin_token).await;
+    let cashier_id = users
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "kasir@test.shop")
+        .unwrap()["user_id"]
+        .as_i64()
+        .unwrap();
+    let changed = std::time::Instant::now();
+    first
+        .put(
+            &format!("/api/users/{cashier_id}/status"),
+            &first.admin_token,
+            json!({"is_active": false}),
+        )
+        .await;
+    assert_error(
+        &first.get("/api/products", &cashier).await,
+        StatusCode::UNAUTHORIZED,
+    );
+    let bound = siprems::domain::auth::PRINCIPAL_TTL + std::time::Duration::from_secs(2);
+    loop {
+        let status = second.get("/api/products", &cashier).await.status;
+        if status == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            changed.elapsed() < bound,
+            "still admitted {:?} after the deactivation",
+            changed.elapsed()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}

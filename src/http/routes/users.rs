@@ -25,7 +25,7 @@ pub async fn change_role(
     Json(input): Json<RoleChange>,
 ) -> ApiResult<axum::Json<UserView>> {
     Ok(axum::Json(
-        users::change_role(&state.db, &admin, user_id, input).await?,
+        users::change_role(&state.db, &state.auth, &admin, user_id, input).await?,
     ))
 }
 
@@ -39,6 +39,6 @@ pub async fn change_status(
     Json(input): Json<StatusChange>,
 ) -> ApiResult<axum::Json<UserView>> {
     Ok(axum::Json(
-        users::change_status(&state.db, &admin, user_id, input).await?,
+        users::change_status(&state.db, &state.auth, &admin, user_id, input).await?,
     ))
 }
