@@ -1,8 +1,10 @@
 //! Cache-aside for expensive reads, shared by all instances through the shared store.
 //!
-//! Invalidation never scans keys: every cached key embeds the current generation of its
-//! group, and a write bumps the generation, which orphans the old entries (they expire by
-//! their TTL). Identical misses in this process wait for one computation instead of
+//! Invalidation never scans keys: every entry is stamped with the generations of the
+//! groups it depends on when its computation started, and a write bumps a generation, which
+//! makes the old entries misses (they expire by their TTL). A read fetches the generations
+//! and the entry in one round trip. Entries are kept and served as JSON text, never parsed
+//! on a hit. Identical misses in this process wait for one computation instead of
 //! stampeding the database. When the shared store is down, reads bypass the cache.
 
 use std::collections::{BTreeMap, HashMap};
@@ -11,11 +13,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use utoipa::ToSchema;
 
-use super::DomainResult;
+use super::{DomainError, DomainResult};
 use crate::storage::shared::SharedStore;
+
+/// A response body as JSON text, straight from the cache or freshly serialized.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedJson(pub String);
 
 /// What gets cached, and for how long (the original system's TTLs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -144,57 +149,72 @@ impl ResponseCache {
         update(counts.entry(namespace).or_default());
     }
 
-    async fn key(&self, namespace: Namespace, params: &str) -> Option<String> {
-        let mut generations = Vec::new();
-        for group in namespace.groups() {
-            let generation = self
-                .store
-                .get(&format!("gen:{}", group.name()))
-                .await
-                .ok()?;
-            generations.push(generation.unwrap_or_else(|| "0".into()));
-        }
-        Some(format!(
-            "cache:{}:{}:{params}",
-            namespace.name(),
-            generations.join(".")
-        ))
+    /// The entry's current generations and its JSON if it was computed under them; `None`
+    /// when the store is unreachable.
+    async fn lookup(&self, namespace: Namespace, key: &str) -> Option<(String, Option<String>)> {
+        let mut keys: Vec<String> = namespace
+            .groups()
+            .iter()
+            .map(|group| format!("gen:{}", group.name()))
+            .collect();
+        keys.push(key.to_owned());
+        let mut values = self.store.get_many(&keys).await.ok()?;
+        let entry = values.pop().flatten();
+        let generations: Vec<String> = values
+            .into_iter()
+            .map(|generation| generation.unwrap_or_else(|| "0".into()))
+            .collect();
+        let generations = generations.join(".");
+        let fresh = entry.and_then(|entry| {
+            let (stamp, json) = entry.split_once('\n')?;
+            (stamp == generations).then(|| json.to_owned())
+        });
+        Some((generations, fresh))
     }
 
-    /// The cached value for `params`, or `compute()`'s, which is then cached.
+    /// The cached JSON for `params`, or `compute()`'s, which is then cached.
     pub async fn get_or_compute<T, F>(
         &self,
         namespace: Namespace,
         params: &str,
         compute: F,
-    ) -> DomainResult<T>
+    ) -> DomainResult<CachedJson>
     where
-        T: Serialize + DeserializeOwned,
+        T: Serialize,
         F: Future<Output = DomainResult<T>>,
     {
-        let Some(key) = self.key(namespace, params).await else {
+        let key = format!("cache:{}:{params}", namespace.name());
+        let Some((_, fresh)) = self.lookup(namespace, &key).await else {
             self.count(namespace, |c| c.bypassed += 1);
-            return compute.await;
+            return to_json(&compute.await?);
         };
-        if let Some(value) = self.read(&key).await {
+        if let Some(json) = fresh {
             self.count(namespace, |c| c.hits += 1);
-            return Ok(value);
+            return Ok(CachedJson(json));
         }
         let lock = {
             let mut in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
             in_flight.entry(key.clone()).or_default().clone()
         };
         let _computing = lock.lock().await;
-        // Whoever held the lock before us may have filled the entry.
-        if let Some(value) = self.read(&key).await {
-            self.count(namespace, |c| c.hits += 1);
-            return Ok(value);
-        }
+        // Whoever held the lock before us may have filled the entry. The generations read
+        // now stamp our result: a write during the computation makes it a miss.
+        let generations = match self.lookup(namespace, &key).await {
+            Some((_, Some(json))) => {
+                self.count(namespace, |c| c.hits += 1);
+                return Ok(CachedJson(json));
+            }
+            Some((generations, None)) => generations,
+            None => String::new(),
+        };
         self.count(namespace, |c| c.misses += 1);
-        let result = compute.await;
-        if let Ok(value) = &result
-            && let Ok(text) = serde_json::to_string(value)
-            && let Err(error) = self.store.set(&key, &text, namespace.ttl()).await
+        let result = compute.await.and_then(|value| to_json(&value));
+        if let Ok(CachedJson(json)) = &result
+            && !generations.is_empty()
+            && let Err(error) = self
+                .store
+                .set(&key, &format!("{generations}\n{json}"), namespace.ttl())
+                .await
         {
             tracing::debug!(%error, "cache write skipped");
         }
@@ -203,11 +223,6 @@ impl ResponseCache {
             .unwrap_or_else(|e| e.into_inner())
             .remove(&key);
         result
-    }
-
-    async fn read<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
-        let text = self.store.get(key).await.ok()??;
-        serde_json::from_str(&text).ok()
     }
 
     /// Makes every entry depending on these groups stale, on every instance.
@@ -273,6 +288,12 @@ impl ResponseCache {
     }
 }
 
+fn to_json<T: Serialize>(value: &T) -> DomainResult<CachedJson> {
+    serde_json::to_string(value)
+        .map(CachedJson)
+        .map_err(|e| DomainError::Internal(format!("serializing a response: {e}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,37 +312,42 @@ mod tests {
             cache
                 .get_or_compute(Namespace::ProductList, "q", compute())
                 .await
-                .unwrap(),
-            0
+                .unwrap()
+                .0,
+            "0"
         );
         assert_eq!(
             cache
                 .get_or_compute(Namespace::ProductList, "q", compute())
                 .await
-                .unwrap(),
-            0
+                .unwrap()
+                .0,
+            "0"
         );
         assert_eq!(
             cache
                 .get_or_compute(Namespace::Dashboard, "q", compute())
                 .await
-                .unwrap(),
-            1
+                .unwrap()
+                .0,
+            "1"
         );
         cache.invalidate(&[Group::Sales]).await;
         assert_eq!(
             cache
                 .get_or_compute(Namespace::ProductList, "q", compute())
                 .await
-                .unwrap(),
-            0
+                .unwrap()
+                .0,
+            "0"
         );
         assert_eq!(
             cache
                 .get_or_compute(Namespace::Dashboard, "q", compute())
                 .await
-                .unwrap(),
-            2
+                .unwrap()
+                .0,
+            "2"
         );
         let stats = cache.stats().await;
         assert_eq!(stats.namespaces["product_list"].hits, 2);
@@ -339,7 +365,7 @@ mod tests {
         };
         let misses = (0..8).map(|_| cache.get_or_compute(Namespace::ProductStats, "all", slow()));
         let results = futures::future::join_all(misses).await;
-        assert!(results.into_iter().all(|r| r.unwrap() == 7));
+        assert!(results.into_iter().all(|r| r.unwrap().0 == "7"));
         assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 }

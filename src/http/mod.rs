@@ -1,5 +1,6 @@
 //! The HTTP layer: routes, extractors, middleware and the one error-to-response mapping.
 
+mod cached_json;
 pub mod error;
 pub mod extract;
 mod middleware;

@@ -34,6 +34,8 @@ pub enum Admission {
 
 pub trait SharedStore: Send + Sync {
     fn get<'a>(&'a self, key: &'a str) -> SharedFuture<'a, Option<String>>;
+    /// Several values in one round trip, in the order of `keys`.
+    fn get_many<'a>(&'a self, keys: &'a [String]) -> SharedFuture<'a, Vec<Option<String>>>;
     fn set<'a>(&'a self, key: &'a str, value: &'a str, ttl: Duration) -> SharedFuture<'a, ()>;
     fn delete<'a>(&'a self, key: &'a str) -> SharedFuture<'a, ()>;
     /// Adds one to a counter that never expires and returns the new value.
@@ -141,6 +143,16 @@ impl SharedStore for RedisStore {
         Box::pin(async move { self.run(redis::cmd("GET").arg(self.key(key)).clone()).await })
     }
 
+    fn get_many<'a>(&'a self, keys: &'a [String]) -> SharedFuture<'a, Vec<Option<String>>> {
+        Box::pin(async move {
+            let mut command = redis::cmd("MGET");
+            for key in keys {
+                command.arg(self.key(key));
+            }
+            self.run(command).await
+        })
+    }
+
     fn set<'a>(&'a self, key: &'a str, value: &'a str, ttl: Duration) -> SharedFuture<'a, ()> {
         Box::pin(async move {
             let millis = ttl.as_millis().max(1) as u64;
@@ -221,14 +233,25 @@ pub struct InProcessStore {
 /// Above this many entries, expired ones are swept on the next write.
 const SWEEP_AT: usize = 10_000;
 
+fn unexpired(values: &HashMap<String, (Instant, String)>, key: &str) -> Option<String> {
+    values
+        .get(key)
+        .filter(|(expires, _)| *expires > Instant::now())
+        .map(|(_, value)| value.clone())
+}
+
 impl SharedStore for InProcessStore {
     fn get<'a>(&'a self, key: &'a str) -> SharedFuture<'a, Option<String>> {
         Box::pin(async move {
             let values = self.values.lock().unwrap_or_else(|e| e.into_inner());
-            Ok(values
-                .get(key)
-                .filter(|(expires, _)| *expires > Instant::now())
-                .map(|(_, value)| value.clone()))
+            Ok(unexpired(&values, key))
+        })
+    }
+
+    fn get_many<'a>(&'a self, keys: &'a [String]) -> SharedFuture<'a, Vec<Option<String>>> {
+        Box::pin(async move {
+            let values = self.values.lock().unwrap_or_else(|e| e.into_inner());
+            Ok(keys.iter().map(|key| unexpired(&values, key)).collect())
         })
     }
 

@@ -1,7 +1,7 @@
 use axum::extract::State;
 
 use crate::app::AppState;
-use crate::domain::cache::Namespace;
+use crate::domain::cache::{CachedJson, Namespace};
 use crate::domain::dashboard::{self, DashboardQuery, DashboardStats};
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{CurrentUser, Query};
@@ -12,15 +12,14 @@ pub async fn stats(
     State(state): State<AppState>,
     CurrentUser(_): CurrentUser,
     Query(query): Query<DashboardQuery>,
-) -> ApiResult<axum::Json<DashboardStats>> {
+) -> ApiResult<CachedJson> {
     let key = serde_json::to_string(&query).unwrap_or_default();
-    let stats = state
+    Ok(state
         .cache
         .get_or_compute(
             Namespace::Dashboard,
             &key,
             dashboard::stats(&state.db, query),
         )
-        .await?;
-    Ok(axum::Json(stats))
+        .await?)
 }

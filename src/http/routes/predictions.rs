@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
-use crate::domain::cache::Namespace;
+use crate::domain::cache::{CachedJson, Namespace};
 use crate::domain::forecasting::{ModelVersionView, Prediction, RecommendationList};
 use crate::domain::jobs::{JobSpec, TaskView};
 use crate::domain::products::check_sku;
@@ -42,18 +42,17 @@ pub async fn predict(
     State(state): State<AppState>,
     Admin(_): Admin,
     Json(request): Json<PredictRequest>,
-) -> ApiResult<axum::Json<Prediction>> {
+) -> ApiResult<CachedJson> {
     let (sku, days) = checked(&request)?;
     let key = format!("{sku}:{days}");
-    let prediction = state
+    Ok(state
         .cache
         .get_or_compute(
             Namespace::Predictions,
             &key,
             state.forecaster.predict(&sku, days),
         )
-        .await?;
-    Ok(axum::Json(prediction))
+        .await?)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -112,22 +111,21 @@ pub async fn recommendations(
     State(state): State<AppState>,
     Admin(_): Admin,
     Query(query): Query<RecommendationQuery>,
-) -> ApiResult<axum::Json<RecommendationList>> {
+) -> ApiResult<CachedJson> {
     let days = query.days.unwrap_or(7);
     if !(1..=365).contains(&days) {
         return Err(
             crate::domain::DomainError::validation("days must be between 1 and 365").into(),
         );
     }
-    let list = state
+    Ok(state
         .cache
         .get_or_compute(
             Namespace::Recommendations,
             &days.to_string(),
             state.forecaster.recommendations(days as usize),
         )
-        .await?;
-    Ok(axum::Json(list))
+        .await?)
 }
 
 #[utoipa::path(get, path = "/api/products/{sku}/models", tag = "forecast", security(("bearer" = [])),

@@ -4,7 +4,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::app::AppState;
-use crate::domain::cache::{Group, Namespace};
+use crate::domain::cache::{CachedJson, Group, Namespace};
 use crate::domain::products::{
     self, LedgerEntryView, NewProduct, Page, ProductQuery, ProductStats, ProductUpdate,
     ProductView, Removal, StockChange,
@@ -18,17 +18,16 @@ pub async fn list(
     State(state): State<AppState>,
     CurrentUser(_): CurrentUser,
     Query(query): Query<ProductQuery>,
-) -> ApiResult<axum::Json<Page<ProductView>>> {
+) -> ApiResult<CachedJson> {
     let key = serde_json::to_string(&query).unwrap_or_default();
-    let page = state
+    Ok(state
         .cache
         .get_or_compute(
             Namespace::ProductList,
             &key,
             products::list(&state.db, query),
         )
-        .await?;
-    Ok(axum::Json(page))
+        .await?)
 }
 
 #[utoipa::path(post, path = "/api/products", tag = "products", security(("bearer" = [])), request_body = NewProduct,
@@ -48,12 +47,11 @@ pub async fn create(
 pub async fn stats(
     State(state): State<AppState>,
     CurrentUser(_): CurrentUser,
-) -> ApiResult<axum::Json<ProductStats>> {
-    let stats = state
+) -> ApiResult<CachedJson> {
+    Ok(state
         .cache
         .get_or_compute(Namespace::ProductStats, "all", products::stats(&state.db))
-        .await?;
-    Ok(axum::Json(stats))
+        .await?)
 }
 
 #[utoipa::path(get, path = "/api/products/{sku}", tag = "products", security(("bearer" = [])),
@@ -62,12 +60,11 @@ pub async fn get(
     State(state): State<AppState>,
     CurrentUser(_): CurrentUser,
     Path(sku): Path<String>,
-) -> ApiResult<axum::Json<ProductView>> {
-    let product = state
+) -> ApiResult<CachedJson> {
+    Ok(state
         .cache
         .get_or_compute(Namespace::ProductInfo, &sku, products::get(&state.db, &sku))
-        .await?;
-    Ok(axum::Json(product))
+        .await?)
 }
 
 #[utoipa::path(put, path = "/api/products/{sku}", tag = "products", security(("bearer" = [])),
