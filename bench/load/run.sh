@@ -4,19 +4,20 @@
 # directly and two instances behind nginx, on PostgreSQL (through pgBouncer for the
 # cluster), with each instance's resident memory. Prints a Markdown table.
 #
-#   bench/load/run.sh [--duration 10] [--connections 64] [--threads 2]
+#   bench/load/run.sh [--duration 5] [--connections 64] [--threads 2] [--runs 3]
 #
 # Loopback only; every run is bounded by --duration. Needs wrk (installed if missing),
 # the release binary (built if missing), PostgreSQL on 127.0.0.1:5432 and Redis on 6379.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-duration=10 connections=64 threads=2
+duration=5 connections=64 threads=2 runs=3
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --duration) duration=$2; shift 2 ;;
     --connections) connections=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
+    --runs) runs=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -58,8 +59,11 @@ token_for() {
 
 prepare() {
   local base=$1 token=$2
-  curl -fs "$base/api/products" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
-    -d '{"sku":"LOAD-001","name":"Load test bread","price":"15000","stock":1000000000}' >/dev/null || true
+  local n
+  for n in $(seq -f '%03g' 1 50); do
+    curl -fs "$base/api/products" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+      -d "{\"sku\":\"LOAD-$n\",\"name\":\"Load test product $n\",\"price\":\"15000\",\"stock\":1000000000}" >/dev/null
+  done
   # 120 days of history so the forecast has a model to serve.
   python3 - "$work/history.csv" <<'PY'
 import datetime, sys
@@ -77,18 +81,23 @@ rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 hwm_mb() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 
 rows=()
-measure() {
+median() { sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+# wrk reports latencies as 1.23ms / 456.78us / 1.02s: milliseconds, for sorting.
+to_ms() { awk '{v = $1; if (v ~ /us$/) v = v / 1000; else if (v ~ /ms$/) v = v + 0; else if (v ~ /s$/) v = v * 1000; printf "%.2f\n", v}'; }
+measure() { # LABEL TARGET URL TOKEN [SCRIPT]: the median of $runs wrk runs
   local label=$1 target=$2 url=$3 token=$4 script=${5:-}
   local args=(-t"$threads" -c"$connections" -d"${duration}s" --latency -H "Authorization: Bearer $token")
   [[ -n "$script" ]] && args+=(-s "bench/load/$script")
-  local out
-  out=$(wrk "${args[@]}" "$url" 2>&1)
-  local rps p50 p99 errors
-  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
-  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
-  errors=$(awk '/Non-2xx/ {print $5}' <<<"$out")
-  rows+=("| $target | $label | $rps | $p50 | $p99 | ${errors:-0} |")
+  local out rps=() p50=() p99=() errors=0 run
+  for ((run = 1; run <= runs; run++)); do
+    out=$(wrk "${args[@]}" "$url" 2>&1)
+    rps+=("$(awk '/Requests\/sec/ {print $2}' <<<"$out")")
+    p50+=("$(awk '$1=="50%" {print $2}' <<<"$out" | to_ms)")
+    p99+=("$(awk '$1=="99%" {print $2}' <<<"$out" | to_ms)")
+    # Non-2xx answers plus socket errors (connect, read, write, timeout).
+    errors=$((errors + $(awk '/Non-2xx/ {n += $5} /Socket errors/ {for (i = 3; i <= NF; i++) n += $i + 0} END {print n + 0}' <<<"$out")))
+  done
+  rows+=("| $target | $label | $(printf '%s\n' "${rps[@]}" | median) | $(printf '%s\n' "${p50[@]}" | median) ms | $(printf '%s\n' "${p99[@]}" | median) ms | $errors | $(printf '%s ' "${rps[@]}")|")
 }
 
 # --- one instance, direct, on PostgreSQL ---
@@ -130,10 +139,10 @@ fi
 
 cat <<TABLE
 Load benchmark, $(date -u +%Y-%m-%d), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)),
-wrk -t$threads -c$connections -d${duration}s, PostgreSQL $(psql -h 127.0.0.1 -U postgres -Atc 'SHOW server_version'), Redis cache.
+wrk -t$threads -c$connections -d${duration}s, median of $runs runs, PostgreSQL $(psql -h 127.0.0.1 -U postgres -Atc 'SHOW server_version'), Redis cache.
 
-| target | request | requests/s | p50 | p99 | non-2xx |
-|---|---|---|---|---|---|
+| target | request | requests/s (median) | p50 | p99 | errors | requests/s, each run |
+|---|---|---|---|---|---|---|
 $(printf '%s\n' "${rows[@]}")
 
 RSS, one instance under load: $single_rss
