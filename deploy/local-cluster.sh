@@ -22,7 +22,7 @@
 #                                      PostgreSQL :5432 (the machine's, trust auth, user postgres)
 #   Redis: the machine's 127.0.0.1:6379, db 1 (REDIS_URL), key prefix per cluster database.
 #
-# `up` creates the database if missing (--fresh drops it first), runs `siprems migrate`
+# `up` creates the database if missing (--fresh empties it first), runs `siprems migrate`
 # directly against PostgreSQL (never through the transaction pooler), loads the demo shop
 # directly with --demo, then starts pgBouncer, api-1 (which creates the admin on an empty
 # database), the other instances, the workers, the scheduler and nginx, waiting for each to
@@ -41,18 +41,11 @@
 # Other SIPREMS_* / RUST_LOG variables in the caller's environment pass through to every
 # siprems process (e.g. SIPREMS_TRAIN_CRON, SIPREMS_FORECAST_MODEL, SIPREMS_DB_MAX_CONNECTIONS).
 #
-# pgBouncer 1.18 and prepared statements (NOTE, observed 2026-11 with the sqlx 0.9 build):
-# sqlx prepares every query with arguments as a *named* statement (sqlx_s_1, sqlx_s_2, ...
-# numbered per client connection) and re-uses it later; in transaction mode pgBouncer hands
-# each transaction to any server connection, and 1.18 cannot track prepared statements
-# (max_prepared_statements arrived in 1.21). Result: `serve` fails at start-up with
-# `prepared statement "sqlx_s_1" already exists`, and requests fail with "... does not
-# exist", "... already exists" or "bind message supplies N parameters, but prepared
-# statement "sqlx_s_23" requires 4" (another client's statement under the same name).
-# `statement-cache-capacity=0` (via --db-url-params) does not help: the statements stay
-# named. Until the application avoids named statements, `--pool-mode session` is the
-# working mode (each client connection keeps its server connection). Details and the
-# exact reproduction: "pgBouncer and prepared statements" in deploy/README.md.
+# pgBouncer 1.18 and prepared statements: 1.18 cannot track named prepared statements in
+# transaction mode (max_prepared_statements arrived in 1.21), so in transaction mode the
+# siprems processes get `?pgbouncer=true` on DATABASE_URL, which makes them use unnamed
+# statements inside a transaction each (see src/storage/executor.rs), and
+# DATABASE_MIGRATION_URL pointing at PostgreSQL directly. `--pool-mode session` also works.
 
 set -eEuo pipefail
 shopt -u patsub_replacement 2>/dev/null || true
@@ -117,9 +110,11 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-[[ "$API_COUNT" =~ ^[1-9][0-9]?$ ]] && [ "$API_COUNT" -le 80 ] || die "--api must be 1..80"
-[[ "$WORKER_COUNT" =~ ^[0-9]+$ ]] && [ "$WORKER_COUNT" -le 32 ] || die "--workers must be 0..32"
-[[ "$BASE_PORT" =~ ^[0-9]+$ ]] && [ "$BASE_PORT" -ge 1024 ] && [ "$BASE_PORT" -le 65400 ] || die "--base-port must be 1024..65400"
+if ! [[ "$API_COUNT" =~ ^[1-9][0-9]?$ && "$API_COUNT" -le 80 ]]; then die "--api must be 1..80"; fi
+if ! [[ "$WORKER_COUNT" =~ ^[0-9]+$ && "$WORKER_COUNT" -le 32 ]]; then die "--workers must be 0..32"; fi
+if ! [[ "$BASE_PORT" =~ ^[0-9]+$ && "$BASE_PORT" -ge 1024 && "$BASE_PORT" -le 65400 ]]; then
+    die "--base-port must be 1024..65400"
+fi
 [[ "$DB_NAME" =~ ^[a-z_][a-z0-9_]*$ ]] || die "--db-name must be a plain lower-case identifier"
 [[ "$TIMEOUT" =~ ^[0-9]+$ ]] || die "--timeout must be seconds"
 case "$POOL_MODE" in transaction|session) ;; *) die "--pool-mode must be transaction or session" ;; esac
@@ -246,8 +241,6 @@ wait_until() {
     done
 }
 
-pgbouncer_version() { "$(command -v pgbouncer || echo /usr/sbin/pgbouncer)" --version 2>/dev/null | awk 'NR == 1 { print $2 }'; }
-
 http_ok() { curl -fsS -m 2 -o /dev/null "$1"; }
 
 # ---- starting processes ---------------------------------------------------------------
@@ -268,8 +261,9 @@ spawn() {
 }
 
 database_url_pooled() {
-    local url="postgres://$PG_USER@127.0.0.1:$PGB_PORT/$DB_NAME"
-    [ -n "$DB_URL_PARAMS" ] && url="$url?$DB_URL_PARAMS"
+    local url="postgres://$PG_USER@127.0.0.1:$PGB_PORT/$DB_NAME" params=$DB_URL_PARAMS
+    if [ "$POOL_MODE" = transaction ]; then params="pgbouncer=true${params:+&$params}"; fi
+    [ -n "$params" ] && url="$url?$params"
     echo "$url"
 }
 database_url_direct() { echo "postgres://$PG_USER@$PG_HOST:$PG_PORT/$DB_NAME"; }
@@ -279,6 +273,7 @@ siprems_env() {
     local -a e=(
         "SIPREMS_CLUSTER_DIR=$DATA_DIR"
         "DATABASE_URL=$(database_url_pooled)"
+        "DATABASE_MIGRATION_URL=$(database_url_direct)"
         "JWT_SECRET=$(cat "$DATA_DIR/jwt_secret")"
         "SIPREMS_ADMIN_EMAIL=$ADMIN_EMAIL"
         "SIPREMS_ADMIN_PASSWORD=$(cat "$DATA_DIR/admin_password")"
@@ -334,22 +329,36 @@ wait_siprems() { # NAME
     esac
 }
 
+# Alive and not a zombie (an exited process nobody has reaped yet still answers kill -0).
+alive() {
+    local stat
+    kill -0 "$1" 2>/dev/null || return 1
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    [ "${stat%% *}" != Z ]
+}
+
 stop_one() { # NAME -> stops it if it is ours and alive
-    local name=$1 pid sig=TERM deadline
+    local name=$1 pid sig=TERM deadline started=$EPOCHREALTIME
     pid=$(owned_pid "$name") || { rm -f "$RUN_DIR/$name.pid"; return 0; }
     # nginx: QUIT is its graceful shutdown (finish in-flight requests); the others shut
     # down gracefully on TERM.
     [ "$name" = nginx ] && sig=QUIT
     kill -"$sig" "$pid" 2>/dev/null || true
     deadline=$((SECONDS + 15))
-    while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
-    if kill -0 "$pid" 2>/dev/null; then
+    while alive "$pid" && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.05; done
+    if alive "$pid"; then
         say "$name (pid $pid) did not stop in 15 s: SIGKILL"
         kill -KILL "$pid" 2>/dev/null || true
         sleep 0.2
     fi
     rm -f "$RUN_DIR/$name.pid"
-    say "stopped $name (pid $pid)"
+    say "stopped $name (pid $pid) in $(elapsed_since "$started") s"
+}
+
+elapsed_since() { # EPOCHREALTIME value -> seconds since, one decimal
+    local now=$EPOCHREALTIME
+    awk -v a="$1" -v b="$now" 'BEGIN { printf "%.1f", b - a }'
 }
 
 stop_all() {
@@ -452,13 +461,25 @@ cmd_up() {
 
     # PostgreSQL: the machine's server, direct.
     pg_isready -q -h "$PG_HOST" -p "$PG_PORT" -t 5 || die "PostgreSQL is not accepting connections on $PG_HOST:$PG_PORT"
-    if [ "$FRESH" = 1 ]; then
-        say "dropping database $DB_NAME (--fresh)"
-        psql_pg -d postgres -c "DROP DATABASE IF EXISTS $DB_NAME WITH (FORCE)" >/dev/null
-    fi
     if [ "$(psql_pg -d postgres -Atc "SELECT 1 FROM pg_database WHERE datname = '$DB_NAME'")" != 1 ]; then
         say "creating database $DB_NAME"
         psql_pg -d postgres -c "CREATE DATABASE $DB_NAME" >/dev/null
+        rm -f "$DATA_DIR/redis_epoch"
+    elif [ "$FRESH" = 1 ]; then
+        # Emptied in place rather than dropped: DROP DATABASE makes the whole server run an
+        # immediate checkpoint, which takes minutes on a busy machine (CI, parallel tests).
+        # Every schema goes (public, the job queue's, extensions with them); the migrations
+        # recreate what SIPREMS needs.
+        say "emptying database $DB_NAME (--fresh)"
+        psql_pg -d "$DB_NAME" -c "SET lock_timeout = '15s'" -c "DO \$\$
+            DECLARE s text;
+            BEGIN
+                FOR s IN SELECT nspname FROM pg_namespace
+                         WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' LOOP
+                    EXECUTE format('DROP SCHEMA %I CASCADE', s);
+                END LOOP;
+                CREATE SCHEMA public;
+            END \$\$" >/dev/null
         rm -f "$DATA_DIR/redis_epoch"
     fi
     # Redis keys carry a prefix naming this database *and* its creation (the epoch), so a
@@ -520,15 +541,7 @@ cmd_up() {
     # api-1 first: on an empty database it creates the admin; the others then find it.
     say "starting api-1 on 127.0.0.1:$(api_port 1)"
     start_siprems api-1
-    if ! wait_siprems api-1; then
-        if [ "$POOL_MODE" = transaction ] && grep -q 'prepared statement "sqlx_s_' "$LOG_DIR/api-1.log"; then
-            echo "local-cluster: api-1 failed on a named prepared statement through pgBouncer $(pgbouncer_version) in" \
-                "transaction mode (sqlx names its statements sqlx_s_N per client connection; pgBouncer < 1.21 cannot" \
-                "track them). See 'pgBouncer and prepared statements' in deploy/README.md; --pool-mode session works" \
-                "around it until the application stops relying on named statements." >&2
-        fi
-        fail_up
-    fi
+    wait_siprems api-1 || fail_up
     for ((i = 2; i <= API_COUNT; i++)); do
         say "starting api-$i on 127.0.0.1:$(api_port "$i")"
         start_siprems "api-$i"
