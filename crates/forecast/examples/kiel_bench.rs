@@ -7,7 +7,10 @@
 //! ```
 //! Models: `naive`, `ets` (weekly MSTL, the default), `ets-yearly` (weekly + yearly MSTL),
 //! `prophet` (default additive variant), `prophet-reference` (SPEC flow 4 configuration),
-//! `auto` (default selection), `auto-reference` (selection with the reference Prophet).
+//! `prophet-stan` (the default Prophet fitted by Stan's optimizer instead of the native one),
+//! `ensemble` (Prophet + ETS mix), `auto` (default selection), `auto-reference` (selection
+//! with the reference Prophet), `auto-no-ensemble` (selection among the single models only),
+//! `auto-margin-M` (selection with `ensemble_margin` M, e.g. `auto-margin-0`).
 //! DATA_DIR holds `bakery_kiel_sales_to_2017-07-31.csv` (id,Datum,Warengruppe,Umsatz) and
 //! `kieler_woche.csv` (Datum,KielerWoche); defaults to `../shared/data`. OUT_DIR (default
 //! `target/kiel-bench`) receives `history.csv`, `events.csv` and one forecasts CSV per model.
@@ -18,8 +21,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use chrono::{Datelike, Days, NaiveDate};
-use forecast::files::run_backtest_files_with;
-use forecast::{Engine, Metrics, ModelChoice, ModelKind, ProphetVariant, TrainConfig};
+use forecast::files::{read_history, run_backtest_files_with};
+use forecast::{
+    Engine, Metrics, ModelChoice, ModelKind, ProphetOptimizer, ProphetVariant, TrainConfig,
+};
 
 const GROUPS: [(u32, &str, f64); 6] = [
     (1, "BRD-001", 4.00),
@@ -87,6 +92,39 @@ fn monthly_cutoffs(last: NaiveDate) -> Vec<NaiveDate> {
     out
 }
 
+/// CPU time (user + system) of this process so far, seconds (Linux; 0 elsewhere).
+fn cpu_seconds() -> f64 {
+    let s = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = s.rsplit(')').next().unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks: f64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
+        + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+    ticks / 100.0
+}
+
+/// Share (%) of actuals of groups 1-5 inside the forecast's 95% interval.
+fn coverage_1_5(
+    file: &forecast::files::HistoryFile,
+    forecasts: &Path,
+) -> Result<f64, Box<dyn std::error::Error>> {
+    let mut rdr = csv::Reader::from_path(forecasts)?;
+    let (mut inside, mut total) = (0usize, 0usize);
+    for rec in rdr.records() {
+        let rec = rec?;
+        if &rec[1] == "SEA-001" {
+            continue;
+        }
+        let date = NaiveDate::parse_from_str(&rec[3], "%Y-%m-%d")?;
+        let Some(actual) = file.actual(&rec[1], date) else {
+            continue;
+        };
+        let (lo, hi): (f64, f64) = (rec[5].parse()?, rec[6].parse()?);
+        total += 1;
+        inside += usize::from(actual >= lo - 1e-9 && actual <= hi + 1e-9);
+    }
+    Ok(100.0 * inside as f64 / total.max(1) as f64)
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let flag = |name: &str| args.iter().position(|a| a == name);
@@ -128,9 +166,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "ets",
             "ets-yearly",
             "prophet",
+            "prophet-stan",
             "prophet-reference",
+            "ensemble",
             "auto",
             "auto-reference",
+            "auto-no-ensemble",
         ]
         .map(String::from)
         .to_vec(),
@@ -146,7 +187,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let engine = Engine::new()?;
     println!("engine ready in {:.2} s\n", t.elapsed().as_secs_f64());
 
-    let mut summary: BTreeMap<String, (Metrics, Metrics, f64)> = BTreeMap::new();
+    let file = read_history(&history)?;
+    let mut summary: BTreeMap<String, (Metrics, Metrics, f64, f64, f64)> = BTreeMap::new();
     let mut order = Vec::new();
     for name in &models {
         let mut config = TrainConfig {
@@ -162,10 +204,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 config.choice = ModelChoice::Only(ModelKind::Prophet);
                 config.prophet_variant = ProphetVariant::Reference;
             }
+            "prophet-stan" => {
+                config.choice = ModelChoice::Only(ModelKind::Prophet);
+                config.prophet_optimizer = ProphetOptimizer::Stan;
+            }
             "auto-reference" => config.prophet_variant = ProphetVariant::Reference,
+            m if m.starts_with("auto-margin-") => {
+                config.ensemble_margin = m["auto-margin-".len()..].parse()?;
+            }
+            "auto-no-ensemble" => {
+                config.candidates =
+                    vec![ModelKind::Prophet, ModelKind::Ets, ModelKind::SeasonalNaive]
+            }
             other => config.choice = other.parse()?,
         }
         let out_csv = out.join(format!("forecasts-{name}.csv"));
+        let cpu0 = cpu_seconds();
         let report = run_backtest_files_with(
             &history,
             Some(&events),
@@ -174,6 +228,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             &out_csv,
             &engine,
         )?;
+        let cpu = cpu_seconds() - cpu0;
         println!("== {name}\n{report}");
         let g15: Vec<Metrics> = report
             .skus
@@ -186,21 +241,33 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             (
                 Metrics::mean(&g15),
                 report.mean_metrics().unwrap_or_default(),
+                coverage_1_5(&file, &out_csv)?,
                 report.wall_seconds,
+                cpu,
             ),
         );
         order.push(name.clone());
     }
-    println!("== summary (mean over groups; wall time of the whole backtest incl. selection)");
     println!(
-        "{:<18} {:>10} {:>9} {:>9} {:>10} {:>9} {:>8}",
-        "model", "sMAPE 1-5", "MASE 1-5", "WAPE 1-5", "sMAPE 1-6", "MASE 1-6", "wall s"
+        "== summary (mean over groups; wall and CPU time of the whole backtest incl. selection)"
+    );
+    println!(
+        "{:<18} {:>10} {:>9} {:>9} {:>10} {:>9} {:>8} {:>8} {:>8}",
+        "model",
+        "sMAPE 1-5",
+        "MASE 1-5",
+        "WAPE 1-5",
+        "sMAPE 1-6",
+        "MASE 1-6",
+        "cov 1-5",
+        "wall s",
+        "cpu s"
     );
     for name in order {
-        let (a, b, s) = summary[&name];
+        let (a, b, cov, wall, cpu) = summary[&name];
         println!(
-            "{name:<18} {:>10.2} {:>9.3} {:>9.2} {:>10.2} {:>9.3} {:>8.2}",
-            a.smape, a.mase, a.wape, b.smape, b.mase, s
+            "{name:<18} {:>10.2} {:>9.3} {:>9.2} {:>10.2} {:>9.3} {:>8.1} {:>8.2} {:>8.2}",
+            a.smape, a.mase, a.wape, b.smape, b.mase, cov, wall, cpu
         );
     }
     Ok(())

@@ -10,7 +10,7 @@ use chrono::{Days, NaiveDate};
 use common::*;
 use forecast::{
     DailyHistory, Engine, ForecastError, ForecastPoint, Holiday, ModelChoice, ModelKind,
-    ProphetVariant, TrainConfig, TrainedModel,
+    ProphetOptimizer, ProphetVariant, TrainConfig, TrainedModel,
 };
 
 fn start() -> NaiveDate {
@@ -166,21 +166,71 @@ fn prophet_recovers_structure_and_covers_noise() {
     assert_eq!(back.kind, model.kind);
     assert_eq!(back.forecast.len(), 365);
 
-    // Auto backtests every candidate and picks the lowest MASE (here Prophet or ETS, never
-    // the naive, which cannot see the festival or the yearly shape).
+    // Stan's optimizer (the fallback) and the native one find the same optimum.
+    let stan = TrainConfig {
+        prophet_optimizer: ProphetOptimizer::Stan,
+        ..config.clone()
+    };
+    let native_fc = engine
+        .forecast(&history, &holidays, ModelKind::Prophet, 365, &config)
+        .expect("native");
+    let stan_fc = engine
+        .forecast(&history, &holidays, ModelKind::Prophet, 365, &stan)
+        .expect("stan");
+    let rel = native_fc
+        .iter()
+        .zip(&stan_fc)
+        .map(|(a, b)| (a.predicted - b.predicted).abs() / b.predicted.max(1.0))
+        .fold(0.0, f64::max);
+    eprintln!("native vs Stan: max relative difference {rel:.4}");
+    assert!(rel < 0.01, "native and Stan Prophet differ by {rel:.4}");
+    // Native fits and the seeded interval are reproducible bit for bit.
+    assert_eq!(native_fc, model.forecast);
+
+    // Auto backtests every candidate and picks the lowest MASE, except that the ensemble
+    // wins whenever it is within `ensemble_margin` of the best (never the naive here, which
+    // cannot see the festival or the yearly shape).
     let auto = engine
         .train(&history, &holidays, &TrainConfig::default())
         .expect("auto");
-    assert_eq!(auto.candidates.len(), 3);
+    assert_eq!(auto.candidates.len(), 4);
     let best = auto
         .candidates
         .iter()
         .map(|c| c.1.mase)
         .fold(f64::INFINITY, f64::min);
-    assert!(auto.metrics.mase <= best * 1.01 + 1e-9);
+    let margin = TrainConfig::default().ensemble_margin;
+    assert!(auto.metrics.mase <= best * (1.0 + margin) + 1e-9);
     assert_ne!(auto.kind, ModelKind::SeasonalNaive);
     eprintln!("auto: {} {:?}", auto.kind, auto.candidates);
     assert_sane(&auto.forecast);
+
+    // The ensemble: a weighted mean of Prophet and ETS, weights summing to 1, interval still
+    // about 95%.
+    let ens = engine
+        .train(
+            &history,
+            &holidays,
+            &TrainConfig {
+                choice: ModelChoice::Only(ModelKind::Ensemble),
+                ..TrainConfig::default()
+            },
+        )
+        .expect("ensemble");
+    assert_eq!(ens.kind, ModelKind::Ensemble);
+    assert_sane(&ens.forecast);
+    let w = &ens.params["weights"];
+    let (wp, we) = (w["prophet"].as_f64().unwrap(), w["ets"].as_f64().unwrap());
+    assert!(wp > 0.0 && we > 0.0 && (wp + we - 1.0).abs() < 2e-3, "{w}");
+    let cov = coverage(&observed, &ens.forecast);
+    let err = mape(&truth, &ens.forecast);
+    eprintln!("ensemble: weights {w}, MAPE vs truth {err:.2}%, coverage {cov:.3}");
+    assert!(err < 10.0, "ensemble MAPE vs truth {err:.2}%");
+    assert!((0.85..=0.99).contains(&cov), "ensemble coverage {cov:.3}");
+    let json = serde_json::to_string(&ens).unwrap();
+    assert!(json.contains("\"kind\":\"ensemble\""));
+    let back: TrainedModel = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, ens);
 }
 
 #[test]

@@ -1,10 +1,12 @@
 //! MSTL decomposition (weekly and, with enough history, yearly) + AutoETS on the
 //! deseasonalised series, via `augurs-mstl` / `augurs-ets`.
 
+use std::sync::Mutex;
+
 use augurs::{
-    Fit, Predict,
-    ets::{AutoETS, trend::AutoETSTrendModel},
-    mstl::MSTLModel,
+    Fit, Forecast, Predict,
+    ets::{AutoETS, FittedAutoETS},
+    mstl::{FittedTrendModel, MSTLModel, TrendModel},
 };
 use serde_json::json;
 
@@ -14,15 +16,43 @@ use crate::ForecastError;
 /// Days of history from which the yearly period (365) is added to the decomposition.
 pub(crate) const YEARLY_MIN_DAYS: usize = 2 * 365 + 28;
 
+/// An ETS model structure as AutoETS chose it: error and trend letters (`A`, `M`, `N`) and
+/// whether the trend is damped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct EtsSpec {
+    error: char,
+    trend: char,
+    damped: bool,
+}
+
+impl EtsSpec {
+    /// The AutoETS search that refits this structure: its specification string and damping.
+    /// augurs 0.10's AutoETS finds no candidate for a fixed `N` trend (its candidate list for
+    /// it is empty), so a no-trend structure is searched as "no or additive trend, undamped"
+    /// (two models instead of six).
+    fn search(self) -> (String, Option<bool>) {
+        let trend = if self.trend == 'N' { 'Z' } else { self.trend };
+        (format!("{}{trend}N", self.error), Some(self.damped))
+    }
+
+    /// The usual short name, e.g. `AAdN`.
+    fn name(self) -> String {
+        let d = if self.damped { "d" } else { "" };
+        format!("{}{}{d}N", self.error, self.trend)
+    }
+}
+
 /// Fit on `y` and forecast `horizon` days with a 95% interval (when `intervals`).
-/// Returns the points and a compact description of the fitted configuration.
+/// Returns the points, a compact description of the fitted configuration and the ETS
+/// structure AutoETS chose. With `structure`, only that structure is fitted (no search).
 pub(crate) fn fit_predict(
     y: &[f64],
     horizon: usize,
     intervals: bool,
     yearly: bool,
     log: bool,
-) -> Result<(Vec<Point>, serde_json::Value), ForecastError> {
+    structure: Option<EtsSpec>,
+) -> Result<(Vec<Point>, serde_json::Value, Option<EtsSpec>), ForecastError> {
     let n = y.len();
     let transformed: Vec<f64>;
     let y = if log {
@@ -40,16 +70,29 @@ pub(crate) fn fit_predict(
     }
     let level = intervals.then_some(0.95);
     let mut last_err = String::new();
-    // "ZZN" lets AutoETS choose error/trend/damping; if that fails (e.g. numerically), fall
-    // back to the simplest additive-error, no-trend model.
-    for spec in ["ZZN", "ANN"] {
-        let ets = AutoETS::new(1, spec).map_err(|e| ForecastError::Model(e.to_string()))?;
+    // "ZZN" lets AutoETS choose error/trend/damping by AICc (or the given structure is fitted
+    // alone); if that fails (e.g. numerically), fall back to additive error with an undamped
+    // trend or none.
+    let first = structure.map_or_else(|| (String::from("ZZN"), None), EtsSpec::search);
+    for (spec, damped) in [first, (String::from("AZN"), Some(false))] {
+        let mut ets =
+            AutoETS::new(1, spec.as_str()).map_err(|e| ForecastError::Model(e.to_string()))?;
+        if let Some(d) = damped {
+            ets = ets
+                .damped(d)
+                .map_err(|e| ForecastError::Model(e.to_string()))?;
+        }
+        let trend = Recording {
+            ets,
+            chosen: Mutex::new(None),
+        };
         let result = if periods.is_empty() {
-            ets.fit(y)
+            trend
+                .fit_ets(y)
                 .map_err(|e| e.to_string())
                 .and_then(|f| f.predict(horizon, level).map_err(|e| e.to_string()))
         } else {
-            MSTLModel::new(periods.clone(), AutoETSTrendModel::from(ets))
+            MSTLModel::new(periods.clone(), &trend)
                 .fit(y)
                 .map_err(|e| e.to_string())
                 .and_then(|f| {
@@ -61,15 +104,85 @@ pub(crate) fn fit_predict(
         match result {
             Ok(fc) => {
                 let points = to_points(&fc, horizon, log)?;
+                let chosen = trend.chosen.lock().ok().and_then(|c| *c);
                 return Ok((
                     points,
-                    json!({ "periods": periods, "trend": spec, "log1p": log }),
+                    json!({
+                        "periods": periods,
+                        "trend": chosen.map_or(spec, EtsSpec::name),
+                        "log1p": log,
+                    }),
+                    chosen,
                 ));
             }
             Err(e) => last_err = e,
         }
     }
     Err(ForecastError::Model(format!("MSTL/ETS: {last_err}")))
+}
+
+/// AutoETS as MSTL's trend model, remembering the structure it chose.
+#[derive(Debug)]
+struct Recording {
+    ets: AutoETS,
+    chosen: Mutex<Option<EtsSpec>>,
+}
+
+impl Recording {
+    fn fit_ets(&self, y: &[f64]) -> Result<FittedAutoETS, augurs::ets::Error> {
+        let fitted = self.ets.fit(y)?;
+        let model = fitted.model();
+        let kind = model.model_type();
+        let letter = |s: String| s.chars().next().unwrap_or('N');
+        if let Ok(mut slot) = self.chosen.lock() {
+            *slot = Some(EtsSpec {
+                error: letter(kind.error.to_string()),
+                trend: letter(kind.trend.to_string()),
+                damped: model.damped(),
+            });
+        }
+        Ok(fitted)
+    }
+}
+
+impl TrendModel for &Recording {
+    fn name(&self) -> std::borrow::Cow<'_, str> {
+        std::borrow::Cow::Borrowed("AutoETS")
+    }
+
+    fn fit(
+        &self,
+        y: &[f64],
+    ) -> Result<Box<dyn FittedTrendModel + Sync + Send>, Box<dyn std::error::Error + Send + Sync>>
+    {
+        Ok(Box::new(FittedEts(self.fit_ets(y)?)))
+    }
+}
+
+#[derive(Debug)]
+struct FittedEts(FittedAutoETS);
+
+impl FittedTrendModel for FittedEts {
+    fn predict_inplace(
+        &self,
+        horizon: usize,
+        level: Option<f64>,
+        forecast: &mut Forecast,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        Ok(self.0.predict_inplace(horizon, level, forecast)?)
+    }
+
+    fn predict_in_sample_inplace(
+        &self,
+        level: Option<f64>,
+        forecast: &mut Forecast,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        Ok(self.0.predict_in_sample_inplace(level, forecast)?)
+    }
+
+    fn training_data_size(&self) -> Option<usize> {
+        Some(self.0.training_data_size())
+    }
 }
 
 /// MSTL's decomposition absorbs part of the day-to-day noise into the seasonal components

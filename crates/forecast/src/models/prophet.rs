@@ -8,14 +8,14 @@ use augurs::prophet::{
     FeatureMode, Holiday as PHoliday, HolidayOccurrence, IntervalWidth, Prophet, ProphetOptions,
     Regressor, Seasonality, SeasonalityOption, Standardize, TrainingData,
     optimizer::{Data, InitialParams, OptimizeOpts, OptimizedParams, Optimizer},
-    wasmstan::WasmstanOptimizer,
 };
 use augurs::prophet::{PositiveFloat, PredictionData};
 use chrono::NaiveDate;
 use serde_json::json;
 
 use super::Point;
-use crate::{DailyHistory, ForecastError, Holiday, ProphetVariant};
+use super::prophet_map::NativeOptimizer;
+use crate::{DailyHistory, Engine, ForecastError, Holiday, ProphetVariant};
 
 /// Days of history from which yearly seasonality is fitted (Prophet's own rule: two years).
 pub(crate) const YEARLY_MIN_DAYS: usize = 730;
@@ -34,6 +34,8 @@ pub(crate) struct ProphetSpec {
     pub seed: u32,
     /// L-BFGS iteration cap (None = Stan's default of 2000).
     pub max_iter: Option<u32>,
+    /// Use the native optimizer (falls back to Stan when it fails).
+    pub native: bool,
 }
 
 /// Result of a fit: forecast points plus the fitted parameters.
@@ -45,7 +47,8 @@ pub(crate) struct ProphetFit {
 /// Optimizer wrapper that keeps a copy of the optimum so it can be stored with the model.
 #[derive(Debug)]
 struct Capturing<'a> {
-    inner: WasmstanOptimizer,
+    engine: &'a Engine,
+    native: bool,
     result: &'a Mutex<Option<OptimizedParams>>,
 }
 
@@ -56,7 +59,21 @@ impl Optimizer for Capturing<'_> {
         data: &Data,
         opts: &OptimizeOpts,
     ) -> Result<OptimizedParams, augurs::prophet::optimizer::Error> {
-        let out = self.inner.optimize(init, data, opts)?;
+        // The native optimizer handles every model SIPREMS builds (linear trend); Stan is the
+        // fallback for anything it refuses or fails on.
+        let native = if self.native {
+            NativeOptimizer.optimize(init, data, opts).ok()
+        } else {
+            None
+        };
+        let out = match native {
+            Some(o) => o,
+            None => self
+                .engine
+                .optimizer()
+                .map_err(augurs::prophet::optimizer::Error::custom)?
+                .optimize(init, data, opts)?,
+        };
         if let Ok(mut slot) = self.result.lock() {
             *slot = Some(out.clone());
         }
@@ -76,7 +93,7 @@ fn pf(v: f64) -> PositiveFloat {
 
 /// Fit Prophet on `hist` and forecast `spec.horizon` days after its last day.
 pub(crate) fn fit_predict(
-    optimizer: &WasmstanOptimizer,
+    engine: &Engine,
     hist: &DailyHistory,
     holidays: &[Holiday],
     spec: &ProphetSpec,
@@ -98,6 +115,11 @@ pub(crate) fn fit_predict(
         .map(|&v| if log { v.max(0.0).ln_1p() } else { v.max(0.0) })
         .collect();
 
+    // Prophet's scales (AbsMax scaling, floor 0): y / y_scale, t = day index / (n - 1).
+    let y_scale = match y.iter().fold(0.0f64, |a, v| a.max(v.abs())) {
+        s if s > 0.0 && s.is_finite() => s,
+        _ => 1.0,
+    };
     let yearly = n >= YEARLY_MIN_DAYS;
     // The 30.5-day Fourier(15) seasonality belongs to the reference configuration only: on
     // the Kiel bakery benchmark it overfits (worse sMAPE and MASE in both variants).
@@ -129,6 +151,7 @@ pub(crate) fn fit_predict(
         }
     }
 
+    // Intervals are simulated here (`predictive_interval`), with a seeded generator.
     let opts = ProphetOptions {
         yearly_seasonality: SeasonalityOption::Manual(yearly),
         weekly_seasonality: SeasonalityOption::Manual(n >= 14),
@@ -143,7 +166,8 @@ pub(crate) fn fit_predict(
     };
     let slot = Mutex::new(None);
     let capturing = Capturing {
-        inner: optimizer.clone(),
+        engine,
+        native: spec.native,
         result: &slot,
     };
     let mut prophet = Prophet::new(opts, capturing);
@@ -197,23 +221,27 @@ pub(crate) fn fit_predict(
     // clamped to [0.85, 1.15] (SPEC flow 4). Reference variant only: the log fit estimates the
     // median, which this re-levels; on the raw-y additive fit it made the Kiel benchmark
     // slightly worse (sMAPE 22.25% vs 22.00%, MASE 0.751 vs 0.742).
-    let in_sample = prophet.predict(None::<PredictionData>).map_err(err)?;
-    let mut ratios: Vec<f64> = in_sample
-        .yhat
-        .point
-        .iter()
-        .zip(&hist.units)
-        .filter_map(|(&f, &a)| {
-            let f = back(f);
-            (f > 1e-6).then(|| a.max(0.0) / f)
-        })
-        .filter(|r| r.is_finite())
-        .collect();
-    ratios.sort_by(f64::total_cmp);
-    let correction = if ratios.is_empty() || !log {
-        1.0
+    let correction = if log {
+        let in_sample = prophet.predict(None::<PredictionData>).map_err(err)?;
+        let mut ratios: Vec<f64> = in_sample
+            .yhat
+            .point
+            .iter()
+            .zip(&hist.units)
+            .filter_map(|(&f, &a)| {
+                let f = back(f);
+                (f > 1e-6).then(|| a.max(0.0) / f)
+            })
+            .filter(|r| r.is_finite())
+            .collect();
+        ratios.sort_by(f64::total_cmp);
+        if ratios.is_empty() {
+            1.0
+        } else {
+            super::naive::quantile(&ratios, 0.5).clamp(0.85, 1.15)
+        }
     } else {
-        super::naive::quantile(&ratios, 0.5).clamp(0.85, 1.15)
+        1.0
     };
 
     // Future.
@@ -230,21 +258,35 @@ pub(crate) fn fit_predict(
             )]))
             .map_err(err)?;
     }
-    prophet.opts_mut().uncertainty_samples = spec.uncertainty_samples;
     let fc = prophet.predict(pred).map_err(err)?;
+    let opt = slot.lock().ok().and_then(|o| o.clone());
+    let bounds = match &opt {
+        Some(o) if spec.uncertainty_samples > 0 => {
+            let t_future: Vec<f64> = (1..=spec.horizon)
+                .map(|i| (n - 1 + i) as f64 / (n.max(2) - 1) as f64)
+                .collect();
+            Some(predictive_interval(
+                &Components {
+                    trend: &fc.trend.point,
+                    additive: &fc.additive.point,
+                    multiplicative: &fc.multiplicative.point,
+                    t: &t_future,
+                },
+                &o.delta,
+                *o.sigma_obs,
+                y_scale,
+                spec.uncertainty_samples,
+                spec.seed,
+            ))
+        }
+        _ => None,
+    };
     let mut points = Vec::with_capacity(spec.horizon);
     for i in 0..spec.horizon {
         let p = back(fc.yhat.point[i]) * correction;
-        let lo = fc
-            .yhat
-            .lower
-            .as_ref()
-            .map_or(p, |l| back(l[i]) * correction);
-        let hi = fc
-            .yhat
-            .upper
-            .as_ref()
-            .map_or(p, |u| back(u[i]) * correction);
+        let (lo, hi) = bounds.as_ref().map_or((p, p), |(l, u)| {
+            (back(l[i]) * correction, back(u[i]) * correction)
+        });
         if !(p.is_finite() && lo.is_finite() && hi.is_finite()) {
             return Err(ForecastError::Model("prophet: non-finite forecast".into()));
         }
@@ -256,7 +298,6 @@ pub(crate) fn fit_predict(
     }
 
     drop(prophet);
-    let opt = slot.into_inner().ok().flatten();
     let r6 = |x: f64| (x * 1e6).round() / 1e6;
     let params = json!({
         "variant": spec.variant,
@@ -272,4 +313,68 @@ pub(crate) fn fit_predict(
         "beta": opt.as_ref().map(|o| o.beta.iter().map(|v| r6(*v)).collect::<Vec<_>>()),
     });
     Ok(ProphetFit { points, params })
+}
+
+/// Point components of Prophet's forecast for the future days (unscaled, as `predict` returns
+/// them) and the days' scaled times.
+struct Components<'a> {
+    trend: &'a [f64],
+    additive: &'a [f64],
+    multiplicative: &'a [f64],
+    t: &'a [f64],
+}
+
+/// Prophet's 95% predictive interval, computed the way Prophet computes it (Python's
+/// `sample_predictive_trend` / augurs' `predict_uncertainty`): each draw adds new trend
+/// changepoints on the future part (a Poisson process with the rate of the fitted
+/// changepoints, Laplace-distributed rate changes with the mean absolute fitted change as
+/// scale) and Gaussian observation noise with the fitted `sigma_obs`; the bounds are the 2.5%
+/// and 97.5% percentiles of `samples` draws. Unlike augurs' version (thread-local RNG) the
+/// generator is seeded, so the same data give the same interval.
+fn predictive_interval(
+    c: &Components<'_>,
+    delta: &[f64],
+    sigma_obs: f64,
+    y_scale: f64,
+    samples: u32,
+    seed: u32,
+) -> (Vec<f64>, Vec<f64>) {
+    let h = c.t.len();
+    let samples = samples.max(2) as usize;
+    let t_max = c.t.iter().copied().fold(1.0f64, f64::max);
+    let rate = delta.len() as f64 * (t_max - 1.0);
+    let scale = delta.iter().map(|d| d.abs()).sum::<f64>() / delta.len().max(1) as f64 + 1e-8;
+    let mut rng = super::rng::Rng::new(u64::from(seed));
+    // draws[i * samples + s]: day i, draw s.
+    let mut draws = vec![0.0; h * samples];
+    let mut changes: Vec<(f64, f64)> = Vec::new();
+    for s in 0..samples {
+        changes.clear();
+        for _ in 0..rng.poisson(rate) {
+            let at = 1.0 + rng.uniform() * (t_max - 1.0);
+            changes.push((at, rng.laplace(scale)));
+        }
+        for i in 0..h {
+            let extra: f64 = changes
+                .iter()
+                .filter(|(at, _)| c.t[i] >= *at)
+                .map(|(at, d)| d * (c.t[i] - at))
+                .sum();
+            let trend = c.trend[i] + extra * y_scale;
+            let noise = rng.normal() * sigma_obs * y_scale;
+            draws[i * samples + s] = trend * (1.0 + c.multiplicative[i]) + c.additive[i] + noise;
+        }
+    }
+    let (mut lower, mut upper) = (Vec::with_capacity(h), Vec::with_capacity(h));
+    for day in draws.chunks_mut(samples) {
+        day.sort_by(f64::total_cmp);
+        lower.push(percentile(day, 2.5));
+        upper.push(percentile(day, 97.5));
+    }
+    (lower, upper)
+}
+
+/// Linear-interpolated percentile of sorted data (numpy's default, as Prophet uses).
+fn percentile(sorted: &[f64], pct: f64) -> f64 {
+    super::naive::quantile(sorted, pct / 100.0)
 }
