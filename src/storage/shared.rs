@@ -50,15 +50,21 @@ pub trait SharedStore: Send + Sync {
 
 /// Redis, through a connection manager that reconnects by itself when Redis returns.
 /// If Redis is down when the process starts, the first connection is retried (at most
-/// once a second) by the calls that need it, so start-up never waits for Redis.
+/// once a second) by the calls that need it, so start-up never waits for Redis. After a
+/// failed call, calls fail at once for [`PAUSE_AFTER_FAILURE`] instead of each waiting out
+/// its timeout, so an outage does not slow every request down.
 pub struct RedisStore {
     client: redis::Client,
     connection: Mutex<Option<ConnectionManager>>,
     last_attempt: Mutex<Option<Instant>>,
+    failed_at: Mutex<Option<Instant>>,
     prefix: String,
     timeout: Duration,
     admit_script: redis::Script,
 }
+
+/// How long calls fail at once after a failed one; the first call after it tries Redis.
+const PAUSE_AFTER_FAILURE: Duration = Duration::from_secs(1);
 
 /// GCRA in one atomic step, timed by Redis's own clock so instances with skewed clocks
 /// share one limit. Returns {1, 0} when admitted, {0, wait_ms} when not.
@@ -85,6 +91,7 @@ impl RedisStore {
             client: redis::Client::open(url)?,
             connection: Mutex::new(None),
             last_attempt: Mutex::new(None),
+            failed_at: Mutex::new(None),
             prefix: prefix.to_owned(),
             timeout: Duration::from_millis(300),
             admit_script: redis::Script::new(ADMIT_SCRIPT),
@@ -96,6 +103,10 @@ impl RedisStore {
     }
 
     async fn connection(&self) -> Result<ConnectionManager, SharedError> {
+        let failed_at = *self.failed_at.lock().unwrap_or_else(|e| e.into_inner());
+        if failed_at.is_some_and(|t| t.elapsed() < PAUSE_AFTER_FAILURE) {
+            return Err(SharedError::Unreachable);
+        }
         if let Some(connection) = self
             .connection
             .lock()
@@ -131,10 +142,21 @@ impl RedisStore {
 
     async fn run<T: redis::FromRedisValue>(&self, command: redis::Cmd) -> Result<T, SharedError> {
         let mut connection = self.connection().await?;
-        tokio::time::timeout(self.timeout, command.query_async::<T>(&mut connection))
+        let result = tokio::time::timeout(self.timeout, command.query_async::<T>(&mut connection))
             .await
-            .map_err(|_| SharedError::Timeout)?
-            .map_err(SharedError::from)
+            .map_err(|_| SharedError::Timeout)
+            .and_then(|answer| answer.map_err(SharedError::from));
+        self.note(result)
+    }
+
+    /// Remembers whether Redis just answered, for the pause after a failure.
+    fn note<T>(&self, result: Result<T, SharedError>) -> Result<T, SharedError> {
+        let mut failed_at = self.failed_at.lock().unwrap_or_else(|e| e.into_inner());
+        *failed_at = match &result {
+            Ok(_) => None,
+            Err(_) => Some(Instant::now()),
+        };
+        result
     }
 }
 
@@ -185,10 +207,12 @@ impl SharedStore for RedisStore {
             let mut invocation = self.admit_script.key(self.key(key));
             invocation.arg(interval).arg(burst.max(1));
             let mut connection = self.connection().await?;
-            let (allowed, wait_ms): (i64, i64) =
+            let answer =
                 tokio::time::timeout(self.timeout, invocation.invoke_async(&mut connection))
                     .await
-                    .map_err(|_| SharedError::Timeout)??;
+                    .map_err(|_| SharedError::Timeout)
+                    .and_then(|answer| answer.map_err(SharedError::from));
+            let (allowed, wait_ms): (i64, i64) = self.note(answer)?;
             Ok(if allowed == 1 {
                 Admission::Allowed
             } else {
