@@ -31,7 +31,7 @@ sys.path.insert(0, HERE)
 import common  # noqa: E402
 import score  # noqa: E402
 
-OUR_MODELS = ("auto", "prophet", "ets", "naive")
+OUR_MODELS = ("auto", "prophet", "ets", "naive", "ensemble")
 PEERS = ("prophet_ref", "prophet_default", "autoets")
 REF = "py:prophet_ref"
 OURS_MAIN = "siprems:auto"

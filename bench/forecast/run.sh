@@ -8,7 +8,7 @@
 #      bakery per product group) into SIPREMS import format and kieler_woche.csv into events;
 #   2. rolling-origin backtest: 12 monthly cutoffs (month-ends whose next 30 days are in the
 #      file), 30-day horizon, every SKU, fit on all history up to and including the cutoff;
-#   3. ours:  `siprems backtest ... --model M` for M in auto, prophet, ets, naive (timed,
+#   3. ours:  `siprems backtest ... --model M` for M in auto, prophet, ets, naive, ensemble (timed,
 #      repeated, median reported; determinism and look-ahead checked);
 #      peers: Python Prophet 1.1 reference config, Prophet default config, statsforecast
 #      AutoETS(season_length=7), in a virtualenv created here (.venv, pinned requirements.txt);
@@ -20,7 +20,7 @@
 #                   run is an error and the script exits non-zero)
 #   --build         run `cargo build --release` even if the binary exists
 # Options passed on to bench.py:
-#   --models auto,prophet,ets,naive   which of our models to run
+#   --models auto,prophet,ets,naive,ensemble   which of our models to run
 #   --peers prophet_ref,prophet_default,autoets
 #   --repeat N        timed runs per model of ours (default 3, median reported)
 #   --py-repeat N     timed runs per Python peer (default 3, median reported)

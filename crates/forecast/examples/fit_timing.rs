@@ -115,7 +115,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         engine.train(&h, &hol, &c).unwrap()
     });
     let c = TrainConfig::default();
-    time("auto train (3 kinds x 3 folds + final)", reps, || {
+    time("auto train (3 singles x 3 folds + final)", reps, || {
         engine.train(&h, &hol, &c).unwrap()
     });
     Ok(())

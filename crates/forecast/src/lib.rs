@@ -103,8 +103,11 @@
 //!
 //! MSTL with the weekly period (and, with [`TrainConfig::ets_yearly`], the yearly one once
 //! there are two years of history) decomposes the series; AutoETS (`ZZN`: error, trend and
-//! damping chosen by AICc; `ANN` as fallback) forecasts the deseasonalised part, the last
-//! seasonal cycles are added back. The yearly period is off by default: on the Kiel benchmark
+//! damping chosen by AICc; additive error with an undamped trend or none as fallback)
+//! forecasts the deseasonalised part, the last seasonal cycles are added back. In a backtest
+//! only the oldest window runs AutoETS's search; the later windows refit the structure it
+//! chose (one or two candidate models instead of six; same Kiel metrics, ETS backtests 0.8 s
+//! CPU cheaper over the 72 Kiel fits). The yearly period is off by default: on the Kiel benchmark
 //! it was worse (sMAPE 27.7% vs 24.7%) because it repeats last year's noisy cycle. ETS's own
 //! interval ignores the noise that MSTL's seasonal components absorb (measured coverage about
 //! 80% for a nominal 95%), so it is widened to the noise level measured from weekly
@@ -115,12 +118,12 @@
 //! [`ModelKind::Ensemble`] forecasts `w * prophet + (1 - w) * ets`, point and interval bounds
 //! alike (quantile averaging, which keeps `lower <= forecast <= upper`), with weights
 //! inversely proportional to each member's squared backtest MASE (a member with half the
-//! error gets four times the weight; typically 0.55-0.65 for Prophet on Kiel). The weights
-//! were measured on [`TrainConfig::backtest_horizon`]-day windows; beyond that horizon ETS
-//! (weekly MSTL, no yearly shape) gets steadily less weight, down to 0 after twice that
-//! horizon, so the long range is Prophet's: on the synthetic 365-day test a constant mix was
-//! 13% off the truth, Prophet alone 4%, the faded mix 3.8%. Both members are fitted in
-//! parallel. Prophet and ETS err differently (Prophet: smooth yearly shape and holidays, slow
+//! error gets four times the weight; for Prophet on Kiel groups 1-5 the median is 0.59, the
+//! middle half 0.52-0.63). The weights were measured on [`TrainConfig::backtest_horizon`]-day
+//! windows; beyond that horizon ETS (weekly MSTL, no yearly shape) gets steadily less weight,
+//! down to 0 after twice that horizon, so the long range is Prophet's: on the synthetic
+//! 365-day test a constant mix was 13% off the truth, Prophet alone 4%, the faded mix 3.8%.
+//! Both members are fitted in parallel. Prophet and ETS err differently (Prophet: smooth yearly shape and holidays, slow
 //! level; ETS: quick level, no yearly shape), so their mean beats both on Kiel (below).
 //! [`Engine::forecast`] with the ensemble backtests its members for the weights.
 //!
@@ -138,18 +141,25 @@
 //! (the same for margins from 10% to 30%; 5%: 21.24% / 0.728). A candidate that fails to fit is skipped (its
 //! error is not fatal unless every candidate fails).
 //!
-//! ## Measured (release build, 2 cores shared with other builds, 2026-11-26)
+//! ## Measured (release build, 2 cores shared with other builds, 2026-11-27)
 //!
 //! `examples/fit_timing.rs` (CPU time per SKU, 3 years of daily history, `train` = 3 x 28-day
-//! backtest + final 365-day fit): naive < 1 ms, ETS 110 ms, Prophet 290 ms (reference 390 ms),
-//! auto 390 ms. `examples/scale_bench.rs`: 1,000 SKUs x 3 years with `train_many` (auto) in
-//! 145 s wall on both cores (271 s CPU; 275 s when other builds held one core), peak RSS
-//! 63 MiB, about 25 KiB of JSON per trained model. `examples/kiel_bench.rs` (Kiel bakery, 12
-//! monthly cutoffs, 30-day horizon, mean over groups 1-5, sMAPE % / MASE, whole run wall):
-//! naive 32.41 / 1.132; ETS 24.72 / 0.891 (1.6 s); ETS with yearly period 27.73 / 0.951;
-//! Prophet 21.99 / 0.741 (11.6 s); Prophet reference 26.90 / 0.909 (11.7 s); auto 22.04 /
-//! 0.755 (20.2 s; over groups 1-6 it is the best at 24.01 / 0.814 against Prophet's 29.27 /
-//! 0.730, because it switches the seasonal group 6 to the naive).
+//! backtest + final 365-day fit): naive < 1 ms, ETS 58 ms, Prophet 26 ms (reference 50 ms),
+//! auto 72 ms (before the native optimizer: ETS 110 ms, Prophet 290 ms, auto 390 ms).
+//! `examples/scale_bench.rs`: 1,000 SKUs x 3 years with `train_many` (auto) in 32 s wall on
+//! both cores (64 s CPU; was 145 s / 271 s), peak RSS 57 MiB, about 26 KiB of JSON per trained
+//! model; auto chose the ensemble for 898, the naive for 95.
+//!
+//! `examples/kiel_bench.rs` (Kiel bakery, 12 monthly cutoffs, 30-day horizon, 72 fits per
+//! model; mean over groups 1-5, sMAPE % / MASE; whole run wall / CPU, load average about 2):
+//! naive 32.41 / 1.132; ETS 24.72 / 0.891 (0.4 s / 0.8 s); ETS with yearly period 27.73 /
+//! 0.951; Prophet 21.92 / 0.739 (0.35 s / 0.7 s), the same with Stan's optimizer 22.00 / 0.741
+//! (4.7 s / 9.2 s); Prophet reference 26.85 / 0.907; ensemble 21.16 / 0.726; auto 21.16 /
+//! 0.726, 95.5% interval coverage (1.8 s / 3.5 s; the whole `siprems backtest` process 1.8-2.3
+//! s). Auto without the ensemble: 21.96 / 0.753. Python Prophet in its default configuration,
+//! the best peer, scores 22.01 / 0.742; Python Prophet in the reference configuration takes
+//! 39.2 s (see `bench/forecast`). Over groups 1-6 auto scores 24.00 / 0.791 against Prophet's
+//! 29.67 / 0.729 (the seasonal group 6 goes to the naive at 3 of 12 cutoffs).
 
 pub mod files;
 pub mod metrics;
@@ -515,7 +525,7 @@ pub struct TrainedModel {
 }
 
 /// The forecasting engine. Create it once per process and share it (it is cheap to clone:
-/// clones share the compiled Prophet optimizer).
+/// clones share the compiled Stan Prophet optimizer).
 #[derive(Clone)]
 pub struct Engine {
     optimizer: Arc<OnceLock<Result<WasmstanOptimizer, String>>>,
@@ -530,16 +540,18 @@ impl fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// Create the engine and compile the Prophet optimizer now (~0.5 s in release builds), so
-    /// that a broken optimizer fails at startup rather than at the first forecast.
+    /// Create the engine and compile the Stan Prophet optimizer now (~0.5-1 s in release
+    /// builds), so that a broken optimizer fails at startup rather than at the first forecast.
+    /// With the default [`ProphetOptimizer::Native`] Stan is only the fallback; tools that do
+    /// not need it use [`Engine::lazy`].
     pub fn new() -> Result<Engine, ForecastError> {
         let engine = Engine::lazy();
         engine.optimizer()?;
         Ok(engine)
     }
 
-    /// Create the engine; the Prophet optimizer is compiled on first use (useful for tools
-    /// that may never fit Prophet).
+    /// Create the engine; the Stan Prophet optimizer is compiled on first use, i.e. never with
+    /// the native optimizer unless it fails (useful for tools such as `siprems backtest`).
     pub fn lazy() -> Engine {
         Engine {
             optimizer: Arc::new(OnceLock::new()),
