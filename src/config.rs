@@ -161,7 +161,7 @@ pub struct Config {
     pub job_time_limit_secs: u64,
 
     /// Which forecast model to train: `auto` (the best backtested candidate per product),
-    /// `prophet`, `ets` or `naive`.
+    /// `prophet`, `ets`, `naive` or `ensemble` (Prophet and ETS weighted by backtest error).
     #[arg(long, global = true, env = "SIPREMS_FORECAST_MODEL", default_value = "auto", value_parser = parse_model_choice)]
     pub forecast_model: forecast::ModelChoice,
 

@@ -27,6 +27,7 @@ bin=${SIPREMS_BIN:-target/release/siprems}
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 
 work=$(mktemp -d)
+chmod 755 "$work" # pgBouncer runs as postgres when we are root and reads its config below
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -75,6 +76,9 @@ with open(sys.argv[1], "w") as out:
         out.write(f"{day},LOAD-001,{20 + 10 * (day.weekday() >= 5) + back % 3}\n")
 PY
   DATABASE_URL=$direct_db "$bin" import "$work/history.csv" >/dev/null
+  # Training is a worker's job in a deployment; an instance that trains in process keeps
+  # the Prophet optimizer (a compiled WebAssembly component) in memory afterwards.
+  DATABASE_URL=$direct_db "$bin" train --sku LOAD-001 >/dev/null
 }
 
 rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
