@@ -19,7 +19,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{FromRow, PgPool, SqlitePool};
 
-use super::{StorageError, StorageResult};
+use super::{Backend, StatementMode, StorageError, StorageResult};
 
 /// The apalis queue (its `job_type`) every SIPREMS job goes to.
 pub const QUEUE: &str = "siprems";
@@ -84,28 +84,15 @@ impl QueueStore {
     /// Connects to the queue's database and brings apalis' tables up to date. `url` is
     /// an SQLite file (`sqlite://FILE` or a bare path) or PostgreSQL reached directly.
     pub async fn connect(url: &str) -> StorageResult<QueueStore> {
-        let url = url.trim();
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let (base, query) = url.split_once('?').unwrap_or((url, ""));
-            let mut kept = Vec::new();
-            for pair in query.split('&').filter(|p| !p.is_empty()) {
-                match pair.split_once('=') {
-                    Some(("pgbouncer", "true")) => {
-                        return Err(config_error(
-                            "the job queue needs PostgreSQL directly, not through pgBouncer: \
-                             set DATABASE_MIGRATION_URL"
-                                .into(),
-                        ));
-                    }
-                    Some(("pgbouncer", _)) => {}
-                    _ => kept.push(pair),
-                }
+        let (url, backend, statements) = super::normalize_url(url)?;
+        if backend == Backend::Postgres {
+            if statements == StatementMode::Unnamed {
+                return Err(config_error(
+                    "the job queue needs PostgreSQL directly, not through pgBouncer: \
+                     set DATABASE_MIGRATION_URL"
+                        .into(),
+                ));
             }
-            let url = if kept.is_empty() {
-                base.to_owned()
-            } else {
-                format!("{base}?{}", kept.join("&"))
-            };
             let options = PgConnectOptions::from_str(&url).map_err(StorageError::Unavailable)?;
             let pool = PgPoolOptions::new()
                 .max_connections(4)
@@ -120,14 +107,8 @@ impl QueueStore {
             migrator.run(&pool).await?;
             Ok(QueueStore::Postgres(pool))
         } else {
-            let path = url
-                .strip_prefix("sqlite://")
-                .or_else(|| url.strip_prefix("sqlite:"))
-                .unwrap_or(url);
+            let path = url.strip_prefix("sqlite://").unwrap_or(&url);
             let path = path.split_once('?').map_or(path, |(path, _)| path);
-            if path.is_empty() || path.contains("://") {
-                return Err(StorageError::UnsupportedUrl(url.to_owned()));
-            }
             let options = SqliteConnectOptions::new()
                 .filename(path)
                 .create_if_missing(true)

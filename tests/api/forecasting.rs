@@ -401,7 +401,7 @@ async fn concurrent_trainings_of_one_product_leave_exactly_one_active_version() 
 
 #[tokio::test]
 async fn a_job_abandoned_by_a_dead_worker_is_taken_over_by_another() {
-    use siprems::domain::jobs::{JobSpec, run_worker};
+    use siprems::domain::jobs::JobSpec;
     use std::time::Duration;
 
     let app = TestApp::spawn_with(|c| c.in_process_jobs = false).await;
@@ -422,16 +422,7 @@ async fn a_job_abandoned_by_a_dead_worker_is_taken_over_by_another() {
         None
     );
     // ...once its heartbeats are missed, a live worker re-enqueues the job and runs it.
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let worker = tokio::spawn(run_worker(
-        queue.clone(),
-        app.state.forecaster.clone(),
-        Duration::from_secs(60),
-        stopped,
-    ));
-    let done = app.wait_for_task(&task.task_id, 60).await;
-    stop.send(true).unwrap();
-    worker.await.unwrap();
+    let done = app.work_until_done(queue, &task.task_id, 60).await;
     assert_eq!(done["status"], "succeeded", "{done}");
     assert_eq!(
         done["attempts"], 2,
@@ -441,7 +432,7 @@ async fn a_job_abandoned_by_a_dead_worker_is_taken_over_by_another() {
 
 #[tokio::test]
 async fn a_job_that_cannot_succeed_fails_without_retries() {
-    use siprems::domain::jobs::{JobSpec, run_worker};
+    use siprems::domain::jobs::JobSpec;
     use std::time::Duration;
 
     let app = TestApp::spawn_with(|c| c.in_process_jobs = false).await;
@@ -460,16 +451,7 @@ async fn a_job_that_cannot_succeed_fails_without_retries() {
         queue.list(&["queued"]).await.unwrap()[0].task_id,
         task.task_id
     );
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let worker = tokio::spawn(run_worker(
-        queue.clone(),
-        app.state.forecaster.clone(),
-        Duration::from_secs(60),
-        stopped,
-    ));
-    let done = app.wait_for_task(&task.task_id, 30).await;
-    stop.send(true).unwrap();
-    worker.await.unwrap();
+    let done = app.work_until_done(queue, &task.task_id, 30).await;
     assert_eq!(done["status"], "failed", "{done}");
     assert_eq!(done["attempts"], 1, "bad input is not retried: {done}");
     assert!(

@@ -348,6 +348,27 @@ impl TestApp {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
+
+    /// Runs a job worker on `queue` (for an app spawned without in-process jobs) until the
+    /// task leaves the queue, for at most `seconds`, then stops it.
+    pub async fn work_until_done(
+        &self,
+        queue: siprems::domain::jobs::JobQueue,
+        task_id: &str,
+        seconds: u64,
+    ) -> Value {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let worker = tokio::spawn(siprems::domain::jobs::run_worker(
+            queue,
+            self.state.forecaster.clone(),
+            Duration::from_secs(60),
+            stopped,
+        ));
+        let done = self.wait_for_task(task_id, seconds).await;
+        stop.send(true).unwrap();
+        worker.await.unwrap();
+        done
+    }
 }
 
 /// Daily history as import CSV: `days` days ending yesterday (store time), a weekly
