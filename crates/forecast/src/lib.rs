@@ -155,7 +155,7 @@
 //! naive 32.41 / 1.132; ETS 24.72 / 0.891 (0.4 s / 0.8 s); ETS with yearly period 27.73 /
 //! 0.951; Prophet 21.92 / 0.739 (0.35 s / 0.7 s), the same with Stan's optimizer 22.00 / 0.741
 //! (4.7 s / 9.2 s); Prophet reference 26.85 / 0.907; ensemble 21.16 / 0.726; auto 21.16 /
-//! 0.726, 95.5% interval coverage (1.8 s / 3.5 s; the whole `siprems backtest` process 1.8-2.3
+//! 0.726, 95.4% interval coverage (1.8 s / 3.5 s; the whole `siprems backtest` process 1.8-2.3
 //! s). Auto without the ensemble: 21.96 / 0.753. Python Prophet in its default configuration,
 //! the best peer, scores 22.01 / 0.742; Python Prophet in the reference configuration takes
 //! 39.2 s (see `bench/forecast`). Over groups 1-6 auto scores 24.00 / 0.791 against Prophet's

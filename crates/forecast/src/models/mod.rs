@@ -5,7 +5,6 @@ pub(crate) mod lbfgs;
 pub(crate) mod naive;
 pub(crate) mod prophet;
 pub(crate) mod prophet_map;
-pub(crate) mod rng;
 
 use serde_json::json;
 

@@ -11,6 +11,9 @@ use augurs::prophet::{
 };
 use augurs::prophet::{PositiveFloat, PredictionData};
 use chrono::NaiveDate;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Exp, Poisson, StandardNormal};
 use serde_json::json;
 
 use super::Point;
@@ -344,15 +347,20 @@ fn predictive_interval(
     let t_max = c.t.iter().copied().fold(1.0f64, f64::max);
     let rate = delta.len() as f64 * (t_max - 1.0);
     let scale = delta.iter().map(|d| d.abs()).sum::<f64>() / delta.len().max(1) as f64 + 1e-8;
-    let mut rng = super::rng::Rng::new(u64::from(seed));
+    let mut rng = ChaCha8Rng::seed_from_u64(u64::from(seed));
+    let changepoints = Poisson::new(rate).ok();
+    // A Laplace(0, scale) change is an Exp(1 / scale) size with a random sign.
+    let change_size = Exp::new(1.0 / scale).expect("scale is positive");
     // draws[i * samples + s]: day i, draw s.
     let mut draws = vec![0.0; h * samples];
     let mut changes: Vec<(f64, f64)> = Vec::new();
     for s in 0..samples {
         changes.clear();
-        for _ in 0..rng.poisson(rate) {
-            let at = 1.0 + rng.uniform() * (t_max - 1.0);
-            changes.push((at, rng.laplace(scale)));
+        let count = changepoints.map_or(0.0, |p| p.sample(&mut rng)) as usize;
+        for _ in 0..count {
+            let at = 1.0 + rng.random::<f64>() * (t_max - 1.0);
+            let size = change_size.sample(&mut rng);
+            changes.push((at, if rng.random::<bool>() { size } else { -size }));
         }
         for i in 0..h {
             let extra: f64 = changes
@@ -361,7 +369,7 @@ fn predictive_interval(
                 .map(|(at, d)| d * (c.t[i] - at))
                 .sum();
             let trend = c.trend[i] + extra * y_scale;
-            let noise = rng.normal() * sigma_obs * y_scale;
+            let noise: f64 = rng.sample::<f64, _>(StandardNormal) * sigma_obs * y_scale;
             draws[i * samples + s] = trend * (1.0 + c.multiplicative[i]) + c.additive[i] + noise;
         }
     }
