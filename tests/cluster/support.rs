@@ -1,28 +1,5 @@
-//! Cluster tests (issue #4, item 8): the scaled topology of `deploy/` on one machine, driven
-//! through nginx while instances are killed or restarted and Redis goes away.
-//!
-//! Each test starts its own cluster with `deploy/local-cluster.sh` (pgBouncer in transaction
-//! mode, N `siprems serve`, workers, scheduler, nginx), with this crate's `siprems` binary,
-//! its own base port, database (`siprems_cluster_test_NAME`, emptied by `--fresh`), data
-//! dir (`$TMPDIR/siprems-cluster-test-NAME`) and private `redis-server`, and always stops it
-//! again (a drop guard, also on panic or timeout: a failed test prints the log tails and
-//! keeps its data dir for inspection; a passed one removes it unless
-//! `SIPREMS_CLUSTER_TEST_KEEP` is set). Two runs of the same test on one machine take turns
-//! (a lock next to the data dir) instead of tearing down each other's cluster.
-//!
-//! Needs what `local-cluster.sh` needs: PostgreSQL on 127.0.0.1:5432 (trust auth, user
-//! `postgres`), `nginx`, `pgbouncer`, `psql`, `curl`, plus `redis-server`, and `python3` for
-//! `cluster-smoke.sh`. Ports: 20 from `SIPREMS_CLUSTER_TEST_PORT` (default 17100) plus
-//! 100 × the test's slot (0-4). `SIPREMS_CLUSTER_TEST_POOL_MODE=session` runs them with
-//! session pooling instead.
-//!
-//! The load generator: a few clients looping over `GET /api/products?limit=5`,
-//! `GET /api/products/SKU` and a checkout of one unit with its own `Idempotency-Key`. A GET
-//! is sent once: it must succeed (nginx re-sends idempotent requests to another instance).
-//! A checkout is re-sent by the client with the same key on a transport error, 502/503/504
-//! or a 409 "still being processed", as a till would; it fails only if it never gets a 201.
-//! Afterwards every key must map to exactly one sale, no other sale may exist, and the stock
-//! must equal the start minus the units sold.
+//! What the cluster tests share: a cluster guard around `deploy/local-cluster.sh`, a private
+//! Redis, the load generator and its report.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
@@ -37,38 +14,38 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/local-cluster.sh");
-const BINARY: &str = env!("CARGO_BIN_EXE_siprems");
-const ADMIN_EMAIL: &str = "cluster-admin@test.shop";
-const ADMIN_PASSWORD: &str = "cluster-admin-password-123";
+pub const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/local-cluster.sh");
+pub const BINARY: &str = env!("CARGO_BIN_EXE_siprems");
+pub const ADMIN_EMAIL: &str = "cluster-admin@test.shop";
+pub const ADMIN_PASSWORD: &str = "cluster-admin-password-123";
 
 // ---- the cluster ------------------------------------------------------------------------
 
-struct Options {
+pub struct Options {
     /// Names the data dir and the database; must be a lower-case identifier.
-    name: &'static str,
+    pub name: &'static str,
     /// Distinct per test: base port = SIPREMS_CLUSTER_TEST_PORT (17100) + 100 × slot.
-    slot: u16,
-    apis: usize,
-    workers: usize,
-    rate_limits: bool,
+    pub slot: u16,
+    pub apis: usize,
+    pub workers: usize,
+    pub rate_limits: bool,
 }
 
 /// A running cluster; dropping it stops every process (`local-cluster.sh down`) and its
 /// Redis.
-struct Cluster {
+pub struct Cluster {
     /// Released (dropped) after `Drop::drop` has stopped everything.
-    _lock: RunLock,
-    dir: PathBuf,
-    url: String,
-    apis: Vec<String>,
-    database_url: String,
-    redis: RedisServer,
-    http: reqwest::Client,
+    pub _lock: RunLock,
+    pub dir: PathBuf,
+    pub url: String,
+    pub apis: Vec<String>,
+    pub database_url: String,
+    pub redis: RedisServer,
+    pub http: reqwest::Client,
 }
 
 impl Cluster {
-    async fn up(options: Options) -> Cluster {
+    pub async fn up(options: Options) -> Cluster {
         let base: u16 = std::env::var("SIPREMS_CLUSTER_TEST_PORT")
             .ok()
             .and_then(|v| v.parse().ok())
@@ -150,12 +127,12 @@ impl Cluster {
         guard
     }
 
-    fn api_url(&self, index: usize) -> &str {
+    pub fn api_url(&self, index: usize) -> &str {
         &self.apis[index - 1]
     }
 
     /// `local-cluster.sh stop|start|restart api-K` (blocking work off the runtime threads).
-    async fn control(&self, command: &'static str, name: String) -> Duration {
+    pub async fn control(&self, command: &'static str, name: String) -> Duration {
         let dir = self.dir.clone();
         let started = Instant::now();
         let output = blocking(move || {
@@ -173,7 +150,7 @@ impl Cluster {
         started.elapsed()
     }
 
-    fn pid(&self, name: &str) -> u32 {
+    pub fn pid(&self, name: &str) -> u32 {
         let file = self.dir.join("run").join(format!("{name}.pid"));
         std::fs::read_to_string(&file)
             .unwrap_or_else(|e| panic!("reading {}: {e}", file.display()))
@@ -182,7 +159,7 @@ impl Cluster {
             .expect("a pid")
     }
 
-    async fn login(&self) -> Tokens {
+    pub async fn login(&self) -> Tokens {
         let response = self
             .http
             .post(format!("{}/api/auth/login", self.url))
@@ -204,7 +181,7 @@ impl Cluster {
         }
     }
 
-    async fn create_product(&self, token: &str, sku: &str, stock: i64) {
+    pub async fn create_product(&self, token: &str, sku: &str, stock: i64) {
         let response = self
             .http
             .post(format!("{}/api/products", self.url))
@@ -220,7 +197,7 @@ impl Cluster {
         assert_eq!(status, StatusCode::CREATED, "create {sku}: {body}");
     }
 
-    async fn stock(&self, token: &str, base: &str, sku: &str) -> i64 {
+    pub async fn stock(&self, token: &str, base: &str, sku: &str) -> i64 {
         let (status, body) =
             get_json(&self.http, &format!("{base}/api/products/{sku}"), token).await;
         assert_eq!(status, StatusCode::OK, "GET product {sku}: {body}");
@@ -228,7 +205,7 @@ impl Cluster {
     }
 
     /// Every sale holding `sku`: transaction id -> units of `sku`.
-    async fn sales_of(&self, token: &str, sku: &str) -> BTreeMap<i64, i64> {
+    pub async fn sales_of(&self, token: &str, sku: &str) -> BTreeMap<i64, i64> {
         let mut sales = BTreeMap::new();
         let mut offset = 0;
         loop {
@@ -257,7 +234,7 @@ impl Cluster {
     }
 
     /// Requests to `/api/...` routes this instance has answered since it started.
-    async fn api_requests(&self, index: usize) -> Option<u64> {
+    pub async fn api_requests(&self, index: usize) -> Option<u64> {
         let url = format!("{}/metrics", self.api_url(index));
         let response = self
             .http
@@ -277,7 +254,7 @@ impl Cluster {
         )
     }
 
-    async fn ready(&self, base: &str) -> Option<(StatusCode, Value)> {
+    pub async fn ready(&self, base: &str) -> Option<(StatusCode, Value)> {
         let response = self
             .http
             .get(format!("{base}/ready"))
@@ -291,7 +268,7 @@ impl Cluster {
 
     /// The upstream address nginx logged for the request with this X-Request-ID (nginx
     /// writes the line just after the response, so it is polled for).
-    async fn upstream_of(&self, request_id: &str) -> String {
+    pub async fn upstream_of(&self, request_id: &str) -> String {
         let log = self.dir.join("log/nginx-access.log");
         let line = poll(
             "the request in the access log",
@@ -313,7 +290,7 @@ impl Cluster {
         upstream.rsplit(", ").next().unwrap_or_default().to_owned()
     }
 
-    fn print_logs(&self) {
+    pub fn print_logs(&self) {
         let Ok(entries) = std::fs::read_dir(self.dir.join("log")) else {
             return;
         };
@@ -361,12 +338,12 @@ impl Drop for Cluster {
 
 /// A lock directory naming its holder's pid; a holder that died without releasing it is
 /// noticed (no such process) and its lock taken over.
-struct RunLock {
-    path: PathBuf,
+pub struct RunLock {
+    pub path: PathBuf,
 }
 
 impl RunLock {
-    async fn acquire(path: &Path) -> RunLock {
+    pub async fn acquire(path: &Path) -> RunLock {
         let owner = path.join("pid");
         let deadline = Instant::now() + Duration::from_secs(180);
         let mut waiting_for = None;
@@ -405,22 +382,22 @@ impl Drop for RunLock {
     }
 }
 
-struct Tokens {
-    access: String,
-    refresh: String,
+pub struct Tokens {
+    pub access: String,
+    pub refresh: String,
 }
 
-fn path_str(path: &Path) -> &str {
+pub fn path_str(path: &Path) -> &str {
     path.to_str().expect("a UTF-8 path")
 }
 
-struct ScriptOutput {
-    ok: bool,
-    text: String,
+pub struct ScriptOutput {
+    pub ok: bool,
+    pub text: String,
 }
 
 /// Runs `local-cluster.sh ARGS` (see [`run`]).
-fn script<S: AsRef<str>>(args: &[S], limit: Duration) -> ScriptOutput {
+pub fn script<S: AsRef<str>>(args: &[S], limit: Duration) -> ScriptOutput {
     let args: Vec<&str> = args.iter().map(AsRef::as_ref).collect();
     let mut command = Command::new("bash");
     command
@@ -442,7 +419,7 @@ fn script<S: AsRef<str>>(args: &[S], limit: Duration) -> ScriptOutput {
 
 /// Runs a command to its end, killed after `limit`. Output goes through a file so a chatty
 /// command can never block on a full pipe.
-fn run(mut command: Command, what: &str, limit: Duration) -> ScriptOutput {
+pub fn run(mut command: Command, what: &str, limit: Duration) -> ScriptOutput {
     let out = tempfile_path("output");
     let file = std::fs::File::create(&out).expect("output file");
     let mut child = command
@@ -474,7 +451,7 @@ fn run(mut command: Command, what: &str, limit: Duration) -> ScriptOutput {
     }
 }
 
-fn tempfile_path(what: &str) -> PathBuf {
+pub fn tempfile_path(what: &str) -> PathBuf {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     std::env::temp_dir().join(format!(
         "siprems-cluster-test-{what}-{}-{}.out",
@@ -484,7 +461,7 @@ fn tempfile_path(what: &str) -> PathBuf {
 }
 
 /// `cluster.env`, as `local-cluster.sh env` prints it.
-fn cluster_env(dir: &Path) -> BTreeMap<String, String> {
+pub fn cluster_env(dir: &Path) -> BTreeMap<String, String> {
     let output = script(
         &["env", "--data-dir", path_str(dir)],
         Duration::from_secs(30),
@@ -498,20 +475,20 @@ fn cluster_env(dir: &Path) -> BTreeMap<String, String> {
         .collect()
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     tokio::task::spawn_blocking(f).await.expect("blocking task")
 }
 
 /// Bounds a test body; on timeout the panic happens while the cluster is still alive, so
 /// its guard prints the logs.
-async fn bounded<T>(seconds: u64, body: impl Future<Output = T>) -> T {
+pub async fn bounded<T>(seconds: u64, body: impl Future<Output = T>) -> T {
     tokio::time::timeout(Duration::from_secs(seconds), body)
         .await
         .unwrap_or_else(|_| panic!("the test body did not finish within {seconds} s"))
 }
 
 /// Polls `check` every 100 ms until it yields a value; panics after `limit`.
-async fn poll<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> T
+pub async fn poll<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
@@ -529,7 +506,7 @@ where
     }
 }
 
-async fn read(response: reqwest::Response) -> (StatusCode, Value) {
+pub async fn read(response: reqwest::Response) -> (StatusCode, Value) {
     let status = response.status();
     let text = response.text().await.unwrap_or_default();
     (
@@ -538,7 +515,7 @@ async fn read(response: reqwest::Response) -> (StatusCode, Value) {
     )
 }
 
-async fn get_json(http: &reqwest::Client, url: &str, token: &str) -> (StatusCode, Value) {
+pub async fn get_json(http: &reqwest::Client, url: &str, token: &str) -> (StatusCode, Value) {
     read(
         http.get(url)
             .bearer_auth(token)
@@ -551,14 +528,14 @@ async fn get_json(http: &reqwest::Client, url: &str, token: &str) -> (StatusCode
 
 // ---- a private Redis ----------------------------------------------------------------------
 
-struct RedisServer {
-    port: u16,
-    dir: PathBuf,
-    child: Option<Child>,
+pub struct RedisServer {
+    pub port: u16,
+    pub dir: PathBuf,
+    pub child: Option<Child>,
 }
 
 impl RedisServer {
-    async fn start(port: u16, dir: &Path) -> RedisServer {
+    pub async fn start(port: u16, dir: &Path) -> RedisServer {
         let mut server = RedisServer {
             port,
             dir: dir.to_owned(),
@@ -568,7 +545,7 @@ impl RedisServer {
         server
     }
 
-    async fn launch(&mut self) {
+    pub async fn launch(&mut self) {
         assert!(self.child.is_none(), "redis-server already runs");
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -601,7 +578,7 @@ impl RedisServer {
     }
 
     /// SIGTERM (a clean shutdown; nothing is saved), bounded; SIGKILL after 5 s.
-    fn stop(&mut self) {
+    pub fn stop(&mut self) {
         let Some(mut child) = self.child.take() else {
             return;
         };
@@ -626,7 +603,7 @@ impl Drop for RedisServer {
     }
 }
 
-fn redis_ping(port: u16) -> bool {
+pub fn redis_ping(port: u16) -> bool {
     let attempt = || -> std::io::Result<bool> {
         let mut stream = TcpStream::connect(("127.0.0.1", port))?;
         stream.set_read_timeout(Some(Duration::from_millis(500)))?;
@@ -641,47 +618,47 @@ fn redis_ping(port: u16) -> bool {
 // ---- the load generator ------------------------------------------------------------------
 
 #[derive(Clone)]
-struct LoadSpec {
-    clients: usize,
-    base: String,
-    token: String,
-    sku: String,
-    key_prefix: String,
+pub struct LoadSpec {
+    pub clients: usize,
+    pub base: String,
+    pub token: String,
+    pub sku: String,
+    pub key_prefix: String,
 }
 
 #[derive(Default)]
-struct Counters {
-    gets_ok: AtomicU64,
-    checkouts_ok: AtomicU64,
+pub struct Counters {
+    pub gets_ok: AtomicU64,
+    pub checkouts_ok: AtomicU64,
 }
 
-struct Load {
-    stop: Arc<AtomicBool>,
-    counters: Arc<Counters>,
-    started: Instant,
-    clients: Vec<tokio::task::JoinHandle<LoadReport>>,
+pub struct Load {
+    pub stop: Arc<AtomicBool>,
+    pub counters: Arc<Counters>,
+    pub started: Instant,
+    pub clients: Vec<tokio::task::JoinHandle<LoadReport>>,
 }
 
 /// What the clients saw (each client's, then all of them merged).
 #[derive(Default)]
-struct LoadReport {
-    elapsed: Duration,
-    gets: u64,
-    get_failures: Vec<String>,
-    get_max: Duration,
+pub struct LoadReport {
+    pub elapsed: Duration,
+    pub gets: u64,
+    pub get_failures: Vec<String>,
+    pub get_max: Duration,
     /// Idempotency key -> transaction id, for every checkout that got its 201.
-    sales: BTreeMap<String, i64>,
-    checkout_failures: Vec<String>,
+    pub sales: BTreeMap<String, i64>,
+    pub checkout_failures: Vec<String>,
     /// Slowest checkout, its retries included.
-    checkout_max: Duration,
+    pub checkout_max: Duration,
     /// Re-sent checkouts (same key), by what made the client retry.
-    retries: BTreeMap<String, u64>,
+    pub retries: BTreeMap<String, u64>,
     /// 201s marked `Idempotent-Replayed` (an earlier attempt had committed).
-    replayed: u64,
+    pub replayed: u64,
 }
 
 impl Load {
-    fn start(http: &reqwest::Client, spec: LoadSpec) -> Load {
+    pub fn start(http: &reqwest::Client, spec: LoadSpec) -> Load {
         let stop = Arc::new(AtomicBool::new(false));
         let counters = Arc::new(Counters::default());
         let clients = (0..spec.clients)
@@ -699,14 +676,14 @@ impl Load {
         }
     }
 
-    fn successes(&self) -> u64 {
+    pub fn successes(&self) -> u64 {
         self.counters.gets_ok.load(Ordering::Relaxed)
             + self.counters.checkouts_ok.load(Ordering::Relaxed)
     }
 
     /// Lets the load run for at least `at_least` and `more` further successful requests
     /// (polled; at most 20 s beyond `at_least`); returns the successes in that time.
-    async fn run_for(&self, at_least: Duration, more: u64) -> u64 {
+    pub async fn run_for(&self, at_least: Duration, more: u64) -> u64 {
         let (start, started) = (self.successes(), Instant::now());
         poll(
             &format!("{more} more successful requests"),
@@ -721,7 +698,7 @@ impl Load {
 
     /// Stops the clients after their current iteration (a checkout in flight is finished,
     /// retries included) and merges their reports.
-    async fn finish(mut self) -> LoadReport {
+    pub async fn finish(mut self) -> LoadReport {
         self.stop.store(true, Ordering::Relaxed);
         let clients = std::mem::take(&mut self.clients);
         let mut report = LoadReport {
@@ -759,7 +736,7 @@ impl Drop for Load {
 }
 
 impl LoadReport {
-    fn print(&self, test: &str) {
+    pub fn print(&self, test: &str) {
         println!(
             "{test}: {:.1} s of load: {} GETs ({} failed, slowest {} ms), {} checkouts ({} failed, slowest {} ms incl. retries), \
              {} replayed, retries {:?}",
@@ -775,7 +752,7 @@ impl LoadReport {
         );
     }
 
-    fn assert_no_failures(&self) {
+    pub fn assert_no_failures(&self) {
         assert!(
             self.get_failures.is_empty(),
             "{} of {} GETs failed: {:#?}",
@@ -796,7 +773,7 @@ impl LoadReport {
     }
 
     /// Exactly one sale per key, nothing else sold, stock = start − units sold.
-    async fn assert_sales(&self, cluster: &Cluster, token: &str, sku: &str, start_stock: i64) {
+    pub async fn assert_sales(&self, cluster: &Cluster, token: &str, sku: &str, start_stock: i64) {
         let recorded = cluster.sales_of(token, sku).await;
         let answered: BTreeSet<i64> = self.sales.values().copied().collect();
         assert_eq!(
@@ -826,7 +803,7 @@ impl LoadReport {
     }
 }
 
-async fn run_client(
+pub async fn run_client(
     http: reqwest::Client,
     spec: LoadSpec,
     client: usize,
@@ -886,7 +863,7 @@ async fn run_client(
 }
 
 /// One checkout of one unit, re-sent with the same key until it gets a 201 (at most 30 s).
-async fn checkout(
+pub async fn checkout(
     http: &reqwest::Client,
     spec: &LoadSpec,
     key: &str,
@@ -947,422 +924,11 @@ async fn checkout(
     }
 }
 
-fn header(response: &reqwest::Response, name: &str) -> String {
+pub fn header(response: &reqwest::Response, name: &str) -> String {
     response
         .headers()
         .get(name)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("-")
         .to_owned()
-}
-
-// ---- the tests --------------------------------------------------------------------------
-
-/// A till's whole session through nginx, spread over both instances: login, products, a
-/// checkout whose retry on the other instance replays the same sale, a forecast, logout.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn scripted_session_through_nginx_spreads_over_instances() {
-    let cluster = Cluster::up(Options {
-        name: "session",
-        slot: 0,
-        apis: 2,
-        workers: 1,
-        rate_limits: true,
-    })
-    .await;
-    bounded(60, session(&cluster)).await;
-}
-
-async fn session(cluster: &Cluster) {
-    let http = &cluster.http;
-    let mut before = Vec::new();
-    for index in 1..=2 {
-        before.push(cluster.api_requests(index).await.expect("metrics"));
-    }
-
-    let tokens = cluster.login().await;
-    let token = tokens.access.as_str();
-    let sku = "CLS-BREAD-1";
-    cluster.create_product(token, sku, 50).await;
-    let (status, list) = get_json(
-        http,
-        &format!("{}/api/products?search=CLS-BREAD", cluster.url),
-        token,
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{list}");
-    assert_eq!(list["total"], 1, "{list}");
-    assert_eq!(list["items"][0]["sku"], sku, "{list}");
-
-    // A checkout through nginx, then the same request straight to the other instance.
-    let sale = json!({"items": [{"product_sku": sku, "quantity": 3}], "paid_amount": "100000"});
-    let response = http
-        .post(format!("{}/api/transactions", cluster.url))
-        .bearer_auth(token)
-        .header("Idempotency-Key", "cluster-session-sale-1")
-        .header("X-Request-ID", "cluster-session-checkout-1")
-        .json(&sale)
-        .send()
-        .await
-        .expect("checkout");
-    assert_eq!(
-        header(&response, "x-request-id"),
-        "cluster-session-checkout-1"
-    );
-    let (status, first) = read(response).await;
-    assert_eq!(status, StatusCode::CREATED, "{first}");
-    let transaction_id = first["transaction_id"].as_i64().expect("transaction_id");
-    let served_by = cluster.upstream_of("cluster-session-checkout-1").await;
-    let first_index = (1..=2)
-        .find(|&i| cluster.api_url(i).ends_with(&served_by))
-        .unwrap_or_else(|| {
-            panic!("checkout served by {served_by}, not an instance of this cluster")
-        });
-    let other = 3 - first_index;
-    let response = http
-        .post(format!("{}/api/transactions", cluster.api_url(other)))
-        .bearer_auth(token)
-        .header("Idempotency-Key", "cluster-session-sale-1")
-        .json(&sale)
-        .send()
-        .await
-        .expect("checkout retry");
-    assert_eq!(header(&response, "idempotent-replayed"), "true");
-    let (status, replay) = read(response).await;
-    assert_eq!(status, StatusCode::CREATED, "{replay}");
-    assert_eq!(replay["transaction_id"], transaction_id, "{replay}");
-    assert_eq!(replay["total"], first["total"]);
-    for base in [cluster.url.as_str(), cluster.api_url(1), cluster.api_url(2)] {
-        assert_eq!(
-            cluster.stock(token, base, sku).await,
-            47,
-            "stock seen through {base}"
-        );
-    }
-    let sales = cluster.sales_of(token, sku).await;
-    assert_eq!(
-        sales,
-        BTreeMap::from([(transaction_id, 3)]),
-        "one sale of 3 units"
-    );
-    println!(
-        "session: checkout {transaction_id} served by api-{first_index} ({served_by}), replayed by api-{other}"
-    );
-
-    // A forecast: 8 weeks of history loaded with the CLI straight into PostgreSQL.
-    let history = cluster.dir.join("history.csv");
-    std::fs::write(&history, history_csv(sku, 56)).expect("writing the history");
-    let started = Instant::now();
-    let import = tokio::task::block_in_place(|| {
-        Command::new(BINARY)
-            .args(["import", path_str(&history)])
-            .env("DATABASE_URL", &cluster.database_url)
-            .env("SIPREMS_LOG_FORMAT", "json")
-            .stdin(Stdio::null())
-            .output()
-            .expect("siprems import")
-    });
-    assert!(
-        import.status.success(),
-        "siprems import: {}{}",
-        String::from_utf8_lossy(&import.stdout),
-        String::from_utf8_lossy(&import.stderr)
-    );
-    println!(
-        "session: imported 56 days of history in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
-    let started = Instant::now();
-    let response = http
-        .post(format!("{}/api/predict", cluster.url))
-        .bearer_auth(token)
-        .json(&json!({"product_sku": sku, "days": 7}))
-        .send()
-        .await
-        .expect("predict");
-    let (status, prediction) = read(response).await;
-    assert_eq!(status, StatusCode::OK, "{prediction}");
-    let chart = prediction["chartData"].as_array().expect("chartData");
-    let forecast: Vec<&Value> = chart
-        .iter()
-        .filter(|p| p["predicted"].is_number())
-        .collect();
-    assert_eq!(forecast.len(), 7, "{prediction}");
-    assert!(
-        chart
-            .iter()
-            .any(|p| p["actual"].as_f64().unwrap_or(0.0) > 0.0),
-        "history in the chart"
-    );
-    assert!(prediction["model"].is_object(), "{prediction}");
-    println!(
-        "session: predict (training on demand) {:.1} s, model {}",
-        started.elapsed().as_secs_f64(),
-        prediction["model"]
-    );
-
-    // Reads through nginx: round-robin hands them to both instances. (Few enough to stay
-    // within the api zone's burst of 20 with everything else this session sends.)
-    for _ in 0..8 {
-        let (status, body) = get_json(
-            http,
-            &format!("{}/api/products?limit=5", cluster.url),
-            token,
-        )
-        .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-    }
-
-    // Logout through nginx; the refresh token is then dead on every instance.
-    let response = http
-        .post(format!("{}/api/auth/logout", cluster.url))
-        .json(&json!({"refresh_token": tokens.refresh}))
-        .send()
-        .await
-        .expect("logout");
-    let (status, body) = read(response).await;
-    assert_eq!(status, StatusCode::OK, "logout: {body}");
-    for base in [cluster.url.as_str(), cluster.api_url(1), cluster.api_url(2)] {
-        let response = http
-            .post(format!("{base}/api/auth/refresh"))
-            .json(&json!({"refresh_token": tokens.refresh}))
-            .send()
-            .await
-            .expect("refresh");
-        let (status, body) = read(response).await;
-        assert_eq!(
-            status,
-            StatusCode::UNAUTHORIZED,
-            "refresh after logout through {base}: {body}"
-        );
-    }
-
-    let mut spread = Vec::new();
-    for index in 1..=2 {
-        let after = cluster.api_requests(index).await.expect("metrics");
-        spread.push(after - before[index - 1]);
-    }
-    println!("session: /api requests per instance {spread:?}");
-    // Each nginx worker alternates between the instances, so the 8 GETs alone give each
-    // at least 3; the direct calls above add 2-3 per instance.
-    assert!(
-        spread.iter().all(|&n| n >= 5),
-        "requests per instance: {spread:?}"
-    );
-}
-
-/// `date,sku,quantity` for the `days` days before today, weekends busier.
-fn history_csv(sku: &str, days: i64) -> String {
-    let today = chrono::Utc::now().date_naive();
-    let mut csv = String::from("date,sku,quantity\n");
-    for back in (1..=days).rev() {
-        let date = today - chrono::Duration::days(back);
-        let weekend = chrono::Datelike::weekday(&date).num_days_from_monday() >= 5;
-        let quantity = if weekend { 16 } else { 10 } + back % 3;
-        csv.push_str(&format!("{date},{sku},{quantity}\n"));
-    }
-    csv
-}
-
-/// One API instance is SIGKILLed under steady load: nginx re-sends the GETs, clients re-send
-/// their checkouts with the same key, and every key ends up with exactly one sale.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn killing_an_instance_under_load_loses_no_request_and_no_sale() {
-    let cluster = Cluster::up(Options {
-        name: "kill",
-        slot: 1,
-        apis: 2,
-        workers: 0,
-        rate_limits: false,
-    })
-    .await;
-    bounded(60, async {
-        let token = cluster.login().await.access;
-        let (sku, start_stock) = ("CLK-BREAD-1", 100_000);
-        cluster.create_product(&token, sku, start_stock).await;
-        let load = Load::start(&cluster.http, load_spec(&cluster, &token, sku, "kill"));
-        // Steady load on both instances first.
-        let before_kill = load.run_for(Duration::from_secs(2), 100).await;
-
-        let pid = cluster.pid("api-1");
-        let killed_at = Instant::now();
-        let status = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
-        assert!(status.expect("kill").success(), "SIGKILL api-1 (pid {pid})");
-        let cluster_ref = &cluster;
-        poll("api-1 to refuse connections", Duration::from_secs(5), || async move {
-            cluster_ref.api_requests(1).await.is_none().then_some(())
-        })
-        .await;
-        // Then on the survivor alone.
-        let after_kill = load.run_for(Duration::from_secs(5).saturating_sub(killed_at.elapsed()), 100).await;
-        let report = load.finish().await;
-        report.print("kill");
-        println!(
-            "kill: api-1 (pid {pid}) SIGKILLed after {before_kill} successful requests; {after_kill} more succeeded in the {:.1} s after",
-            killed_at.elapsed().as_secs_f64()
-        );
-        report.assert_no_failures();
-        report.assert_sales(&cluster, &token, sku, start_stock).await;
-    })
-    .await;
-}
-
-/// The cluster's Redis goes away and comes back under load: no request fails, `/ready`
-/// says `degraded` meanwhile and `ready` again afterwards.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn restarting_redis_under_load_fails_no_request() {
-    let mut cluster = Cluster::up(Options {
-        name: "redis",
-        slot: 2,
-        apis: 2,
-        workers: 0,
-        rate_limits: false,
-    })
-    .await;
-    let token = cluster.login().await.access;
-    let (sku, start_stock) = ("CLR-BREAD-1", 100_000);
-    cluster.create_product(&token, sku, start_stock).await;
-    for index in 1..=2 {
-        let (status, ready) = cluster.ready(cluster.api_url(index)).await.expect("/ready");
-        assert_eq!(
-            (status, &ready["status"]),
-            (StatusCode::OK, &json!("ready")),
-            "{ready}"
-        );
-    }
-    let load = Load::start(&cluster.http, load_spec(&cluster, &token, sku, "redis"));
-    let report = bounded(60, async {
-        let before = load.run_for(Duration::from_secs(2), 100).await;
-
-        let stopped_at = Instant::now();
-        tokio::task::block_in_place(|| cluster.redis.stop());
-        for index in 1..=2 {
-            let cluster = &cluster;
-            let ready = poll(&format!("api-{index} /ready degraded"), Duration::from_secs(10), || async move {
-                let (status, ready) = cluster.ready(cluster.api_url(index)).await?;
-                (status == StatusCode::OK && ready["status"] == "degraded").then_some(ready)
-            })
-            .await;
-            assert_eq!(ready["checks"]["cache"], "unreachable", "{ready}");
-        }
-        let degraded_after = stopped_at.elapsed();
-        let (status, ready) = cluster.ready(&cluster.url).await.expect("/ready through nginx");
-        assert_eq!((status, &ready["status"]), (StatusCode::OK, &json!("degraded")), "{ready}");
-        // Served without Redis for a while.
-        let during = load.run_for(Duration::from_secs(3), 100).await;
-
-        let restarted_at = Instant::now();
-        cluster.redis.launch().await;
-        for index in 1..=2 {
-            let cluster = &cluster;
-            poll(&format!("api-{index} /ready ready again"), Duration::from_secs(15), || async move {
-                let (status, ready) = cluster.ready(cluster.api_url(index)).await?;
-                (status == StatusCode::OK && ready["status"] == "ready").then_some(())
-            })
-            .await;
-        }
-        let recovered_after = restarted_at.elapsed();
-        let after = load.run_for(Duration::from_secs(2), 100).await;
-        println!(
-            "redis: {before} successful requests before the stop; Redis down {:.1} s, /ready degraded on both \
-             after {} ms, {during} successful requests without Redis; /ready ready {} ms after the restart, \
-             {after} successful requests after",
-            (restarted_at - stopped_at).as_secs_f64(),
-            degraded_after.as_millis(),
-            recovered_after.as_millis()
-        );
-        load.finish().await
-    })
-    .await;
-    report.print("redis");
-    report.assert_no_failures();
-    bounded(30, report.assert_sales(&cluster, &token, sku, start_stock)).await;
-}
-
-/// Every API instance is restarted in turn (graceful SIGTERM) under load: no GET fails and
-/// every checkout gets its sale, exactly once.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rolling_restart_under_load_fails_no_request() {
-    let cluster = Cluster::up(Options {
-        name: "rolling",
-        slot: 3,
-        apis: 2,
-        workers: 0,
-        rate_limits: false,
-    })
-    .await;
-    bounded(75, async {
-        let token = cluster.login().await.access;
-        let (sku, start_stock) = ("CLRR-BREAD-1", 100_000);
-        cluster.create_product(&token, sku, start_stock).await;
-        let load = Load::start(&cluster.http, load_spec(&cluster, &token, sku, "rolling"));
-        load.run_for(Duration::from_secs(1), 100).await;
-        let mut timings = Vec::new();
-        for index in 1..=cluster.apis.len() {
-            let old_pid = cluster.pid(&format!("api-{index}"));
-            let restart = cluster.control("restart", format!("api-{index}")).await;
-            let new_pid = cluster.pid(&format!("api-{index}"));
-            assert_ne!(old_pid, new_pid, "api-{index} was not restarted");
-            // Back in nginx's rotation (after fail_timeout if nginx saw it fail) before the
-            // next one goes: it has answered API requests again.
-            let started = Instant::now();
-            let cluster = &cluster;
-            poll(&format!("api-{index} to take traffic again"), Duration::from_secs(20), || async move {
-                (cluster.api_requests(index).await? >= 10).then_some(())
-            })
-            .await;
-            timings.push((index, restart, started.elapsed()));
-        }
-        load.run_for(Duration::from_secs(1), 100).await;
-        let report = load.finish().await;
-        report.print("rolling");
-        for (index, restart, rejoin) in timings {
-            println!(
-                "rolling: api-{index} restart (stop + start + ready) {} ms, back in rotation {} ms later",
-                restart.as_millis(),
-                rejoin.as_millis()
-            );
-        }
-        report.assert_no_failures();
-        report.assert_sales(&cluster, &token, sku, start_stock).await;
-    })
-    .await;
-}
-
-/// `deploy/cluster-smoke.sh` (the same kind of session in bash, plus the edge's headers, gzip
-/// and nginx's 429s) passes against a cluster with its rate limits on.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cluster_smoke_script_passes() {
-    let cluster = Cluster::up(Options {
-        name: "smoke",
-        slot: 4,
-        apis: 2,
-        workers: 1,
-        rate_limits: true,
-    })
-    .await;
-    let dir = cluster.dir.clone();
-    let output = blocking(move || {
-        let mut command = Command::new("bash");
-        command
-            .arg(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/deploy/cluster-smoke.sh"
-            ))
-            .args(["--data-dir", path_str(&dir)]);
-        run(command, "cluster-smoke.sh", Duration::from_secs(60))
-    })
-    .await;
-    println!("{}", output.text);
-    assert!(output.ok, "cluster-smoke.sh failed");
-}
-
-fn load_spec(cluster: &Cluster, token: &str, sku: &str, prefix: &str) -> LoadSpec {
-    LoadSpec {
-        clients: 4,
-        base: cluster.url.clone(),
-        token: token.to_owned(),
-        sku: sku.to_owned(),
-        key_prefix: prefix.to_owned(),
-    }
 }
