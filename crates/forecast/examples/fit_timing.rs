@@ -5,21 +5,16 @@
 //! RAYON_NUM_THREADS=1 cargo run --release -p siprems-forecast --example fit_timing
 //! ```
 
+mod common;
+
 use std::time::Instant;
+
+use common::cpu_seconds;
 
 use chrono::{Datelike, Days, NaiveDate};
 use forecast::{
     DailyHistory, Engine, Holiday, ModelChoice, ModelKind, ProphetVariant, TrainConfig,
 };
-
-fn cpu_seconds() -> f64 {
-    let s = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after = s.rsplit(')').next().unwrap_or("");
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let ticks: f64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
-        + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
-    ticks / 100.0
-}
 
 fn time<T>(label: &str, reps: usize, mut f: impl FnMut() -> T) {
     let (c0, t0) = (cpu_seconds(), Instant::now());

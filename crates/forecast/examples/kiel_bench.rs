@@ -16,9 +16,13 @@
 //! `target/kiel-bench`) receives `history.csv`, `events.csv` and one forecasts CSV per model.
 //! Revenue becomes units with fixed prices per group: quantity = max(1, ceil(revenue/price)).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+
+use common::cpu_seconds;
 
 use chrono::{Datelike, Days, NaiveDate};
 use forecast::files::{read_history, run_backtest_files_with};
@@ -90,16 +94,6 @@ fn monthly_cutoffs(last: NaiveDate) -> Vec<NaiveDate> {
         .collect();
     out.sort();
     out
-}
-
-/// CPU time (user + system) of this process so far, seconds (Linux; 0 elsewhere).
-fn cpu_seconds() -> f64 {
-    let s = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after = s.rsplit(')').next().unwrap_or("");
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let ticks: f64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
-        + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
-    ticks / 100.0
 }
 
 /// Share (%) of actuals of groups 1-5 inside the forecast's 95% interval.
