@@ -1,6 +1,7 @@
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -14,13 +15,31 @@ pub async fn record_metrics(
     next: Next,
 ) -> Response {
     let started = Instant::now();
+    let method = method_label(request.method());
     let route = match request.extensions().get::<MatchedPath>() {
-        Some(path) => format!("{} {}", request.method(), path.as_str()),
-        None => format!("{} (unmatched)", request.method()),
+        Some(path) => format!("{method} {}", path.as_str()),
+        None => format!("{method} (unmatched)"),
     };
     let response = next.run(request).await;
     state
         .metrics
         .record(&route, response.status().as_u16(), started.elapsed());
     response
+}
+
+/// The standard methods by name; anything else a client makes up is counted as `OTHER`,
+/// so that request input cannot grow the set of series (and the memory behind them).
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "OTHER",
+    }
 }

@@ -171,3 +171,19 @@ async fn graceful_shutdown_finishes_in_flight_requests() {
         "server stopped accepting"
     );
 }
+
+#[tokio::test]
+async fn made_up_methods_are_counted_under_one_label() {
+    let app = TestApp::spawn().await;
+    for n in 0..50 {
+        let method = Method::from_bytes(format!("MADEUP{n}").as_bytes()).unwrap();
+        app.request(method, "/health", None, None).await;
+    }
+    let json = app.request(Method::GET, "/metrics", None, None).await;
+    let routes = json.body["routes"].as_object().unwrap();
+    assert!(
+        routes.keys().all(|route| !route.starts_with("MADEUP")),
+        "a client-chosen method became a label: {routes:?}"
+    );
+    assert_eq!(json.body["routes"]["OTHER /health"]["count"], 50);
+}
