@@ -8,14 +8,15 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 use crate::config::Config;
+use crate::demo;
 use crate::domain::auth::{self, Authenticator};
-use crate::domain::cache::ResponseCache;
 use crate::domain::forecasting::{ForecastSettings, Forecaster};
-use crate::domain::jobs::{self, JobQueue};
-use crate::domain::{demo, settings};
+use crate::domain::settings;
+use crate::infra::cache::ResponseCache;
+use crate::infra::model_store::{DatabaseModelStore, DirectoryModelStore, ModelStore};
+use crate::infra::queue::{self, JobQueue};
+use crate::infra::shared_store::{InProcessStore, RedisStore, SharedStore};
 use crate::observability::RouteMetrics;
-use crate::storage::model_store::{DatabaseModelStore, DirectoryModelStore, ModelStore};
-use crate::storage::shared::{InProcessStore, RedisStore, SharedStore};
 use crate::storage::{Backend, Db, secrets};
 
 /// Everything a request handler may use. Cheap to clone; nothing in it is state another
@@ -203,13 +204,13 @@ impl Application {
         let (stop_background, stopped) = tokio::sync::watch::channel(false);
         let background = self.state.config.in_process_jobs.then(|| {
             let state = &self.state;
-            let worker = tokio::spawn(jobs::run_worker(
+            let worker = tokio::spawn(queue::run_worker(
                 state.jobs.clone(),
                 state.forecaster.clone(),
                 state.config.job_time_limit(),
                 stopped.clone(),
             ));
-            let scheduler = tokio::spawn(jobs::run_scheduler(
+            let scheduler = tokio::spawn(queue::run_scheduler(
                 state.jobs.clone(),
                 state.config.train_cron.clone(),
                 stopped.clone(),

@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono_tz::Tz;
 use clap::Args;
 
-use crate::domain::jobs::TrainingSchedule;
+use crate::infra::queue::TrainingSchedule;
 
 #[derive(Debug, Clone, Args)]
 pub struct Config {

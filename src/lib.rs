@@ -12,7 +12,11 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod domain;
 pub mod http;
+pub mod import;
+pub mod infra;
 pub mod observability;
+pub mod progress;
 pub mod storage;

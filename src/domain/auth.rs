@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{DomainError, DomainResult, required_text};
-use crate::storage::shared::SharedStore;
+use crate::infra::shared_store::SharedStore;
 use crate::storage::{Db, tokens, users};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::calendar::{format_date, parse_date};
-use super::jobs::JobQueue;
 use super::{DomainError, DomainResult, optional_text, required_text};
+use crate::infra::queue::JobQueue;
 use crate::storage::{Db, events, models};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

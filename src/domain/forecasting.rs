@@ -12,11 +12,11 @@ use forecast::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::cache::{Group, ResponseCache};
 use super::calendar::{StoreCalendar, format_date};
 use super::recommendations::{self, DayDemand, Recommendation};
 use super::{DomainError, DomainResult, millis_to_rfc3339, settings};
-use crate::storage::model_store::ModelStore;
+use crate::infra::cache::{Group, ResponseCache};
+use crate::infra::model_store::ModelStore;
 use crate::storage::{Db, StorageError, events, models, products};
 
 /// Forecast horizons the API accepts.

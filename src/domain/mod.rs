@@ -2,19 +2,14 @@
 //! and plain inputs, and return views or a [`DomainError`].
 
 pub mod auth;
-pub mod cache;
 pub mod calendar;
 pub mod categories;
 pub mod checkout;
 pub mod dashboard;
-pub mod demo;
 pub mod events;
 pub mod forecasting;
-pub mod history_import;
-pub mod jobs;
 pub mod money;
 pub mod products;
-pub mod progress;
 pub mod recommendations;
 pub mod settings;
 pub mod users;

@@ -3,7 +3,7 @@
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-use crate::domain::cache::CachedJson;
+use crate::infra::cache::CachedJson;
 
 impl IntoResponse for CachedJson {
     fn into_response(self) -> Response {

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::error::ErrorBody;
 use crate::app::AppState;
-use crate::storage::shared::Admission;
+use crate::infra::shared_store::Admission;
 
 /// A route class and its limit: requests per second and burst.
 #[derive(Debug, Clone, Copy, PartialEq)]

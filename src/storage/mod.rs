@@ -8,14 +8,12 @@ mod executor;
 pub mod idempotency;
 pub mod jobs;
 pub mod ledger;
-pub mod model_store;
 pub mod models;
 pub mod products;
 pub mod reports;
 pub mod sales;
 pub mod secrets;
 pub mod settings;
-pub mod shared;
 pub mod tokens;
 pub mod users;
 

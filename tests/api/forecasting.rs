@@ -3,7 +3,7 @@ use std::sync::Arc;
 use reqwest::StatusCode;
 use serde_json::json;
 use siprems::domain::forecasting::{ForecastSettings, Forecaster};
-use siprems::storage::model_store::DatabaseModelStore;
+use siprems::infra::model_store::DatabaseModelStore;
 
 use crate::support::{TestApp, assert_error, weekly_history_csv};
 
@@ -401,7 +401,7 @@ async fn concurrent_trainings_of_one_product_leave_exactly_one_active_version() 
 
 #[tokio::test]
 async fn a_job_abandoned_by_a_dead_worker_is_taken_over_by_another() {
-    use siprems::domain::jobs::JobSpec;
+    use siprems::infra::queue::JobSpec;
     use std::time::Duration;
 
     let app = TestApp::spawn_with(|c| c.in_process_jobs = false).await;
@@ -432,7 +432,7 @@ async fn a_job_abandoned_by_a_dead_worker_is_taken_over_by_another() {
 
 #[tokio::test]
 async fn a_job_that_cannot_succeed_fails_without_retries() {
-    use siprems::domain::jobs::JobSpec;
+    use siprems::infra::queue::JobSpec;
     use std::time::Duration;
 
     let app = TestApp::spawn_with(|c| c.in_process_jobs = false).await;
@@ -463,7 +463,7 @@ async fn a_job_that_cannot_succeed_fails_without_retries() {
 
 #[tokio::test]
 async fn two_schedulers_enqueue_each_scheduled_run_once() {
-    use siprems::domain::jobs::{TrainingSchedule, run_scheduler};
+    use siprems::infra::queue::{TrainingSchedule, run_scheduler};
     use std::time::Duration;
 
     let app = TestApp::spawn_with(|c| c.in_process_jobs = false).await;

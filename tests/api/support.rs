@@ -316,14 +316,14 @@ impl TestApp {
 impl TestApp {
     /// Loads sales history through the import (as `siprems import` would).
     pub async fn import_history(&self, csv: &str) {
-        let options = siprems::domain::history_import::ImportOptions {
+        let options = siprems::import::ImportOptions {
             create_products: false,
         };
-        siprems::domain::history_import::import_bytes(
+        siprems::import::import_bytes(
             &self.state.db,
             csv.as_bytes(),
             &options,
-            &siprems::domain::progress::Silent,
+            &siprems::progress::Silent,
         )
         .await
         .expect("history imports");
@@ -353,12 +353,12 @@ impl TestApp {
     /// task leaves the queue, for at most `seconds`, then stops it.
     pub async fn work_until_done(
         &self,
-        queue: siprems::domain::jobs::JobQueue,
+        queue: siprems::infra::queue::JobQueue,
         task_id: &str,
         seconds: u64,
     ) -> Value {
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let worker = tokio::spawn(siprems::domain::jobs::run_worker(
+        let worker = tokio::spawn(siprems::infra::queue::run_worker(
             queue,
             self.state.forecaster.clone(),
             Duration::from_secs(60),

@@ -2,10 +2,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 
 use crate::app::AppState;
-use crate::domain::cache::Group;
 use crate::domain::categories::{self, CategoryInput, CategoryView};
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{Admin, CurrentUser, Json, Path};
+use crate::infra::cache::Group;
 
 #[utoipa::path(get, path = "/api/categories", tag = "categories", security(("bearer" = [])),
     responses((status = 200, body = Vec<CategoryView>)))]

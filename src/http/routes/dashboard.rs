@@ -1,10 +1,10 @@
 use axum::extract::State;
 
 use crate::app::AppState;
-use crate::domain::cache::{CachedJson, Namespace};
 use crate::domain::dashboard::{self, DashboardQuery, DashboardStats};
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{CurrentUser, Query};
+use crate::infra::cache::{CachedJson, Namespace};
 
 #[utoipa::path(get, path = "/api/dashboard-stats", tag = "dashboard", security(("bearer" = [])),
     params(DashboardQuery), responses((status = 200, body = DashboardStats), (status = 400, body = ErrorBody)))]

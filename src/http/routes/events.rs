@@ -2,10 +2,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 
 use crate::app::AppState;
-use crate::domain::cache::Group;
 use crate::domain::events::{self, EventInput, EventQuery, EventView};
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{Admin, CurrentUser, Json, Path, Query};
+use crate::infra::cache::Group;
 
 #[utoipa::path(get, path = "/api/events", tag = "events", security(("bearer" = [])), params(EventQuery),
     responses((status = 200, body = Vec<EventView>), (status = 400, body = ErrorBody)))]

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
-use crate::domain::cache::CacheStats;
 use crate::http::extract::Query;
+use crate::infra::cache::CacheStats;
 use crate::observability::MetricsSummary;
 
 #[derive(Debug, Serialize, ToSchema)]

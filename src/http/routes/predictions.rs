@@ -9,12 +9,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
-use crate::domain::cache::{CachedJson, Namespace};
 use crate::domain::forecasting::{ModelVersionView, Prediction, RecommendationList};
-use crate::domain::jobs::{JobSpec, TaskView};
 use crate::domain::products::check_sku;
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{Admin, Json, Path, Query};
+use crate::infra::cache::{CachedJson, Namespace};
+use crate::infra::queue::{JobSpec, TaskView};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -4,13 +4,13 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::app::AppState;
-use crate::domain::cache::{CachedJson, Group, Namespace};
 use crate::domain::products::{
     self, LedgerEntryView, NewProduct, Page, ProductQuery, ProductStats, ProductUpdate,
     ProductView, Removal, StockChange,
 };
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{Admin, CurrentUser, Json, Path, Query};
+use crate::infra::cache::{CachedJson, Group, Namespace};
 
 #[utoipa::path(get, path = "/api/products", tag = "products", security(("bearer" = [])), params(ProductQuery),
     responses((status = 200, body = Page<ProductView>), (status = 400, body = ErrorBody)))]

@@ -3,11 +3,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::app::AppState;
-use crate::domain::cache::Group;
 use crate::domain::calendar::format_date;
 use crate::domain::settings::{self, SettingsUpdate, StoreSettings};
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{Admin, CurrentUser, Json};
+use crate::infra::cache::Group;
 use crate::storage::reports;
 
 #[utoipa::path(get, path = "/api/settings", tag = "settings", security(("bearer" = [])),

@@ -3,11 +3,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::app::AppState;
-use crate::domain::cache::Group;
 use crate::domain::checkout::{self, CheckoutRequest, ExportQuery, SaleQuery, SaleView};
 use crate::domain::products::Page;
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{Admin, CurrentUser, Json, Path, Query};
+use crate::infra::cache::Group;
 
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
 

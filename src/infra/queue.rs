@@ -20,8 +20,8 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 use utoipa::ToSchema;
 
-use super::forecasting::Forecaster;
-use super::{DomainError, DomainResult, millis_to_rfc3339};
+use crate::domain::forecasting::Forecaster;
+use crate::domain::{DomainError, DomainResult, millis_to_rfc3339};
 use crate::storage::jobs::{self, QueueStore, TaskRow};
 
 /// Retries after a failed first run; a job runs at most `RETRIES + 1` times.

@@ -29,11 +29,11 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use serde_json::{Value, json};
 
-use super::calendar::{DateOrInstant, StoreCalendar, format_date, parse_date_or_instant};
-use super::money::Money;
-use super::products::check_sku;
-use super::progress::Progress;
-use super::{DomainError, DomainResult, settings};
+use crate::domain::calendar::{DateOrInstant, StoreCalendar, format_date, parse_date_or_instant};
+use crate::domain::money::Money;
+use crate::domain::products::check_sku;
+use crate::domain::{DomainError, DomainResult, settings};
+use crate::progress::Progress;
 use crate::storage::{Db, StorageError, models, products, sales};
 
 pub struct ImportOptions {
@@ -795,7 +795,7 @@ mod tests {
     use chrono::{TimeZone, Utc};
 
     use super::*;
-    use crate::domain::progress::Silent;
+    use crate::progress::Silent;
 
     fn jakarta() -> StoreCalendar {
         StoreCalendar::new(chrono_tz::Asia::Jakarta)

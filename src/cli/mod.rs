@@ -1,24 +1,23 @@
 //! The `siprems` command line: one binary for the server and the operator's tools.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::app::{self, Application};
 use crate::config::Config;
+use crate::demo;
 use crate::domain::auth::{self, Role};
-use crate::domain::cache::{Group, ResponseCache};
-use crate::domain::jobs;
-use crate::domain::progress::Progress;
-use crate::domain::{demo, history_import};
+use crate::import as history_import;
+use crate::infra::cache::{Group, ResponseCache};
+use crate::infra::queue;
 use crate::observability;
+
+mod progress;
 use crate::storage::Db;
+use progress::TerminalProgress;
 
 #[derive(Debug, Parser)]
 #[command(name = "siprems", version, about = "SIPREMS retail back office")]
@@ -250,7 +249,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let forecaster = std::sync::Arc::new(app::forecaster(&config, &db, cache)?);
             let (stop, stopped) = tokio::sync::watch::channel(false);
             let queue = app::open_job_queue(&config).await?;
-            let worker = tokio::spawn(jobs::run_worker(
+            let worker = tokio::spawn(queue::run_worker(
                 queue,
                 forecaster,
                 config.job_time_limit(),
@@ -266,7 +265,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             open(&config).await?;
             let queue = app::open_job_queue(&config).await?;
             let (stop, stopped) = tokio::sync::watch::channel(false);
-            let scheduler = tokio::spawn(jobs::run_scheduler(
+            let scheduler = tokio::spawn(queue::run_scheduler(
                 queue,
                 config.train_cron.clone(),
                 stopped,
@@ -293,79 +292,4 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn open(config: &Config) -> anyhow::Result<Db> {
     app::open_database(config).await
-}
-
-/// A progress bar on a terminal; plain progress lines (at most one every 2 s) otherwise.
-struct TerminalProgress {
-    bar: Option<ProgressBar>,
-    plain: Mutex<PlainProgress>,
-}
-
-struct PlainProgress {
-    stage: String,
-    total: u64,
-    done: u64,
-    last_line: Instant,
-}
-
-impl TerminalProgress {
-    fn new() -> Self {
-        let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = ProgressBar::new(0);
-            bar.set_style(
-                ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} ({eta})")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar())
-                    .progress_chars("=> "),
-            );
-            bar
-        });
-        TerminalProgress {
-            bar,
-            plain: Mutex::new(PlainProgress {
-                stage: String::new(),
-                total: 0,
-                done: 0,
-                last_line: Instant::now(),
-            }),
-        }
-    }
-}
-
-impl Progress for TerminalProgress {
-    fn start(&self, stage: &str, total: u64) {
-        if let Some(bar) = &self.bar {
-            bar.set_message(stage.to_owned());
-            bar.set_length(total);
-            bar.set_position(0);
-            return;
-        }
-        let mut plain = self.plain.lock().unwrap_or_else(|e| e.into_inner());
-        *plain = PlainProgress {
-            stage: stage.to_owned(),
-            total,
-            done: 0,
-            last_line: Instant::now(),
-        };
-        eprintln!("{stage}: 0/{total}");
-    }
-
-    fn advance(&self, units: u64) {
-        if let Some(bar) = &self.bar {
-            bar.inc(units);
-            return;
-        }
-        let mut plain = self.plain.lock().unwrap_or_else(|e| e.into_inner());
-        plain.done += units;
-        if plain.last_line.elapsed() >= Duration::from_secs(2) || plain.done == plain.total {
-            plain.last_line = Instant::now();
-            eprintln!("{}: {}/{}", plain.stage, plain.done, plain.total);
-        }
-    }
-
-    fn finish(&self, message: &str) {
-        match &self.bar {
-            Some(bar) => bar.finish_with_message(message.to_owned()),
-            None => eprintln!("{message}"),
-        }
-    }
 }

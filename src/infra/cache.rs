@@ -15,8 +15,8 @@ use std::time::Duration;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{DomainError, DomainResult};
-use crate::storage::shared::SharedStore;
+use crate::domain::{DomainError, DomainResult};
+use crate::infra::shared_store::SharedStore;
 
 /// A response body as JSON text, straight from the cache or freshly serialized.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -297,14 +297,14 @@ fn to_json<T: Serialize>(value: &T) -> DomainResult<CachedJson> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::shared::InProcessStore;
+    use crate::infra::shared_store::InProcessStore;
 
     #[tokio::test]
     async fn a_write_to_a_group_orphans_the_entries_that_depend_on_it() {
         let cache = ResponseCache::new(Arc::new(InProcessStore::default()));
         let calls = std::sync::atomic::AtomicU32::new(0);
         let compute = || async {
-            Ok::<_, super::super::DomainError>(
+            Ok::<_, crate::domain::DomainError>(
                 calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst),
             )
         };
@@ -361,7 +361,7 @@ mod tests {
         let slow = || async {
             calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             tokio::time::sleep(Duration::from_millis(50)).await;
-            Ok::<_, super::super::DomainError>(7)
+            Ok::<_, crate::domain::DomainError>(7)
         };
         let misses = (0..8).map(|_| cache.get_or_compute(Namespace::ProductStats, "all", slow()));
         let results = futures::future::join_all(misses).await;

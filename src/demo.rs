@@ -31,11 +31,11 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, LogNormal, Poisson};
 
-use super::calendar::{StoreCalendar, format_date};
-use super::money::Money;
-use super::products::apply_stock_change;
-use super::progress::{Progress, Silent};
-use super::{DomainError, DomainResult, settings};
+use crate::domain::calendar::{StoreCalendar, format_date};
+use crate::domain::money::Money;
+use crate::domain::products::apply_stock_change;
+use crate::domain::{DomainError, DomainResult, settings};
+use crate::progress::{Progress, Silent};
 use crate::storage::{self, Db, StorageError, categories, events, products, reports, sales, users};
 
 #[derive(Debug, Clone)]

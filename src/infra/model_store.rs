@@ -5,7 +5,7 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
 
-use super::{Db, StorageError, StorageResult, models};
+use crate::storage::{Db, StorageError, StorageResult, models};
 
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = StorageResult<T>> + Send + 'a>>;
 
