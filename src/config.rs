@@ -151,6 +151,12 @@ pub struct Config {
     #[arg(long, global = true, env = "SIPREMS_IN_PROCESS_JOBS", default_value = "1", value_parser = parse_flag)]
     pub in_process_jobs: bool,
 
+    /// After the demo shop or an import is loaded, train every affected product at once in
+    /// the background; `0` leaves them to the nightly run (test servers that load data but
+    /// never forecast it).
+    #[arg(long, global = true, env = "SIPREMS_WARM_UP", default_value = "1", value_parser = parse_flag)]
+    pub warm_up: bool,
+
     /// Time limit for one background job, in seconds.
     #[arg(
         long,

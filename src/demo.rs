@@ -32,11 +32,14 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, LogNormal, Poisson};
 
 use crate::domain::calendar::{StoreCalendar, format_date};
+use crate::domain::changes::{Group, Retraining, Shop};
 use crate::domain::money::Money;
 use crate::domain::products::apply_stock_change;
 use crate::domain::{DomainError, DomainResult, settings};
 use crate::progress::{Progress, Silent};
-use crate::storage::{self, Db, StorageError, categories, events, products, reports, sales, users};
+use crate::storage::{
+    self, Db, StorageError, categories, events, models, products, reports, sales, users,
+};
 
 #[derive(Debug, Clone)]
 pub struct DemoOptions {
@@ -100,17 +103,19 @@ pub async fn database_is_empty(db: &Db) -> DomainResult<bool> {
     Ok(products == 0 && sales == 0)
 }
 
-pub async fn seed(db: &Db, options: &DemoOptions) -> DomainResult<DemoSummary> {
-    seed_with_progress(db, options, &Silent).await
+pub async fn seed(into: &Shop, options: &DemoOptions) -> DomainResult<DemoSummary> {
+    seed_with_progress(into, options, &Silent).await
 }
 
 /// Loads the demo shop. Refuses (409) when the database already has products or sales,
-/// so it can never duplicate a shop or mix into a real one.
+/// so it can never duplicate a shop or mix into a real one. Every product is marked stale
+/// with the load, and trained in the background afterwards.
 pub async fn seed_with_progress(
-    db: &Db,
+    into: &Shop,
     options: &DemoOptions,
     progress: &dyn Progress,
 ) -> DomainResult<DemoSummary> {
+    let db = &into.db;
     let started = Instant::now();
     if options.days > MAX_DAYS {
         return Err(DomainError::validation(format!(
@@ -240,7 +245,13 @@ pub async fn seed_with_progress(
             .await?;
         }
     }
+    models::mark_stale(tx.conn(), Some(&product_ids), "demo shop loaded").await?;
     tx.commit().await.map_err(StorageError::from)?;
+    into.changed(&Group::ALL).await;
+    if let Err(error) = into.retrain_stale(Retraining::Now).await {
+        // The products stay marked stale: the nightly run trains them.
+        tracing::warn!(%error, "could not schedule training of the demo shop");
+    }
 
     let revenue = shop.sales.iter().map(|s| s.total_cents).sum();
     let summary = DemoSummary {

@@ -30,6 +30,7 @@ use chrono::NaiveDate;
 use serde_json::{Value, json};
 
 use crate::domain::calendar::{DateOrInstant, StoreCalendar, format_date, parse_date_or_instant};
+use crate::domain::changes::{Group, Retraining, Shop};
 use crate::domain::money::Money;
 use crate::domain::products::check_sku;
 use crate::domain::{DomainError, DomainResult, settings};
@@ -106,7 +107,7 @@ const WRITE_CHUNK: usize = 10_000;
 
 /// Imports the CSV file at `path`; see the module documentation.
 pub async fn import_file(
-    db: &Db,
+    shop: &Shop,
     path: &Path,
     options: &ImportOptions,
     progress: &dyn Progress,
@@ -114,16 +115,20 @@ pub async fn import_file(
     let bytes = tokio::fs::read(path)
         .await
         .map_err(|e| DomainError::validation(format!("cannot read {}: {e}", path.display())))?;
-    import_bytes(db, &bytes, options, progress).await
+    import_bytes(shop, &bytes, options, progress).await
 }
 
 /// Imports a CSV file already in memory (an upload, say); see the module documentation.
+///
+/// The imported products are marked stale in the import's own transaction; afterwards
+/// every cached answer is stale and their models are trained in the background.
 pub async fn import_bytes(
-    db: &Db,
+    shop: &Shop,
     csv: &[u8],
     options: &ImportOptions,
     progress: &dyn Progress,
 ) -> DomainResult<ImportSummary> {
+    let db = &shop.db;
     let started = Instant::now();
     let calendar = settings::calendar(db).await?;
     let parsed = parse_csv(csv, &calendar, progress)?;
@@ -133,6 +138,11 @@ pub async fn import_bytes(
         summary.rows,
         summary.elapsed.as_secs_f64()
     ));
+    shop.changed(&Group::ALL).await;
+    if let Err(error) = shop.retrain_stale(Retraining::Now).await {
+        // The products stay marked stale: the nightly run trains them.
+        tracing::warn!(%error, "could not schedule training after the import");
+    }
     Ok(summary)
 }
 

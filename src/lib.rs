@@ -19,4 +19,5 @@ pub mod import;
 pub mod infra;
 pub mod observability;
 pub mod progress;
+pub mod services;
 pub mod storage;

@@ -10,13 +10,11 @@ use crate::app::{self, Application};
 use crate::config::Config;
 use crate::demo;
 use crate::domain::auth::{self, Role};
-use crate::import as history_import;
-use crate::infra::cache::{Group, ResponseCache};
-use crate::infra::queue;
+use crate::import;
 use crate::observability;
+use crate::services::Services;
 
 mod progress;
-use crate::storage::Db;
 use progress::TerminalProgress;
 
 #[derive(Debug, Parser)]
@@ -146,8 +144,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             app.run_until(app::shutdown_signal()).await
         }
         Command::Migrate => {
-            let db = open(&config).await?;
-            println!("database is up to date ({})", db.backend().name());
+            let services = Services::build(config).await?;
+            println!("database is up to date ({})", services.db.backend().name());
             Ok(())
         }
         Command::User(UserCommand::Create {
@@ -156,14 +154,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             password,
             role,
         }) => {
-            let db = open(&config).await?;
+            let services = Services::build(config).await?;
             let generated = password.is_none().then(auth::generate_password);
             let password = password.or_else(|| generated.clone()).unwrap_or_default();
             let role = match role {
                 CliRole::Admin => Role::Admin,
                 CliRole::Cashier => Role::Cashier,
             };
-            let user = auth::create_user(&db, &email, &full_name, &password, role).await?;
+            let user = auth::create_user(&services.db, &email, &full_name, &password, role).await?;
             println!(
                 "created {} ({}) with id {}",
                 user.email,
@@ -179,32 +177,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             file,
             create_products,
         } => {
-            let db = open(&config).await?;
-            let options = history_import::ImportOptions { create_products };
-            let progress = TerminalProgress::new();
-            let summary = history_import::import_file(&db, &file, &options, &progress)
-                .await
-                .with_context(|| format!("importing {}", file.display()))?;
+            let services = Services::build(config).await?;
+            let options = import::ImportOptions { create_products };
+            let summary =
+                import::import_file(&services.shop, &file, &options, &TerminalProgress::new())
+                    .await
+                    .with_context(|| format!("importing {}", file.display()))?;
             println!("{summary}");
-            // Cached answers and the affected models are stale now; a running server (or
-            // worker) retrains the models shortly.
-            let cache = ResponseCache::new(app::shared_store(&config).await?);
-            cache
-                .invalidate(&[Group::Catalog, Group::Sales, Group::Forecasts])
-                .await;
-            app::open_job_queue(&config)
-                .await?
-                .retrain_stale_soon()
-                .await?;
             Ok(())
         }
         Command::Train { sku, all: _ } => {
-            let db = open(&config).await?;
-            let cache = std::sync::Arc::new(ResponseCache::new(app::shared_store(&config).await?));
-            let forecaster = app::forecaster(&config, &db, cache)?;
+            let services = Services::build(config).await?;
             let outcomes = match sku {
-                Some(sku) => vec![forecaster.train_product(&sku).await?],
-                None => forecaster.train_many(false).await?,
+                Some(sku) => vec![services.forecaster.train_product(&sku).await?],
+                None => services.forecaster.train_many(false).await?,
             };
             for outcome in &outcomes {
                 println!(
@@ -244,17 +230,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Worker => {
-            let db = open(&config).await?;
-            let cache = std::sync::Arc::new(ResponseCache::new(app::shared_store(&config).await?));
-            let forecaster = std::sync::Arc::new(app::forecaster(&config, &db, cache)?);
+            let services = Services::build(config).await?;
             let (stop, stopped) = tokio::sync::watch::channel(false);
-            let queue = app::open_job_queue(&config).await?;
-            let worker = tokio::spawn(queue::run_worker(
-                queue,
-                forecaster,
-                config.job_time_limit(),
-                stopped,
-            ));
+            let worker = tokio::spawn(async move { services.run_worker(stopped).await });
             app::shutdown_signal().await;
             let _ = stop.send(true);
             worker.abort();
@@ -262,14 +240,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Scheduler => {
-            open(&config).await?;
-            let queue = app::open_job_queue(&config).await?;
+            let services = Services::build(config).await?;
             let (stop, stopped) = tokio::sync::watch::channel(false);
-            let scheduler = tokio::spawn(queue::run_scheduler(
-                queue,
-                config.train_cron.clone(),
-                stopped,
-            ));
+            let scheduler = tokio::spawn(async move { services.run_scheduler(stopped).await });
             app::shutdown_signal().await;
             let _ = stop.send(true);
             let _ = scheduler.await;
@@ -280,16 +253,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             seed,
             days,
         } => {
-            let db = open(&config).await?;
+            let services = Services::build(config).await?;
             let options = demo::DemoOptions { seed, days };
-            let progress = TerminalProgress::new();
-            let summary = demo::seed_with_progress(&db, &options, &progress).await?;
+            let summary =
+                demo::seed_with_progress(&services.shop, &options, &TerminalProgress::new())
+                    .await?;
             println!("{summary}");
             Ok(())
         }
     }
-}
-
-async fn open(config: &Config) -> anyhow::Result<Db> {
-    app::open_database(config).await
 }

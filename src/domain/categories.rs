@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::changes::{Group, Shop};
 use super::{DomainError, DomainResult, millis_to_rfc3339, optional_text, required_text};
 use crate::storage::{Db, categories};
 
@@ -51,37 +52,40 @@ fn duplicate(name: &str) -> DomainError {
     DomainError::Conflict(format!("a category named {name:?} exists"))
 }
 
-pub async fn create(db: &Db, input: CategoryInput) -> DomainResult<CategoryView> {
+pub async fn create(shop: &Shop, input: CategoryInput) -> DomainResult<CategoryView> {
     let name = required_text("name", &input.name, 100)?;
     let description = optional_text("description", input.description.as_deref(), 500)?;
-    let id = match categories::insert(db.pool(), &name, description.as_deref()).await {
+    let id = match categories::insert(shop.db.pool(), &name, description.as_deref()).await {
         Err(e) if e.is_unique_violation() => return Err(duplicate(&name)),
         other => other?,
     };
-    get(db, id).await
+    shop.changed(&[Group::Catalog]).await;
+    get(&shop.db, id).await
 }
 
-pub async fn update(db: &Db, id: i64, input: CategoryInput) -> DomainResult<CategoryView> {
+pub async fn update(shop: &Shop, id: i64, input: CategoryInput) -> DomainResult<CategoryView> {
     let name = required_text("name", &input.name, 100)?;
     let description = optional_text("description", input.description.as_deref(), 500)?;
-    match categories::update(db.pool(), id, &name, description.as_deref()).await {
+    match categories::update(shop.db.pool(), id, &name, description.as_deref()).await {
         Err(e) if e.is_unique_violation() => Err(duplicate(&name)),
         Ok(false) => Err(DomainError::not_found(format!("category {id}"))),
         other => {
             other?;
-            get(db, id).await
+            shop.changed(&[Group::Catalog]).await;
+            get(&shop.db, id).await
         }
     }
 }
 
-pub async fn delete(db: &Db, id: i64) -> DomainResult<()> {
-    let category = get(db, id).await?;
+pub async fn delete(shop: &Shop, id: i64) -> DomainResult<()> {
+    let category = get(&shop.db, id).await?;
     if category.product_count > 0 {
         return Err(DomainError::Conflict(format!(
             "category {:?} still has {} products",
             category.name, category.product_count
         )));
     }
-    categories::delete(db.pool(), id).await?;
+    categories::delete(shop.db.pool(), id).await?;
+    shop.changed(&[Group::Catalog]).await;
     Ok(())
 }

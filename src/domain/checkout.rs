@@ -13,6 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{Principal, Role};
 use super::calendar::{DateOrInstant, StoreCalendar, format_date, parse_date_or_instant};
+use super::changes::{Group, Shop};
 use super::money::Money;
 use super::products::{Page, check_sku};
 use super::{DomainError, DomainResult, Shortage, millis_to_rfc3339, page_bounds, settings};
@@ -132,12 +133,15 @@ fn request_hash(request: &CheckoutRequest) -> String {
     format!("{:x}", Sha256::digest(canonical))
 }
 
+/// Sells a cart. A sale changes stock and the sales figures; it never retrains a model
+/// (the nightly run sees it), or every sale would queue a training.
 pub async fn checkout(
-    db: &Db,
+    shop: &Shop,
     principal: &Principal,
     request: CheckoutRequest,
     idempotency_key: Option<&str>,
 ) -> DomainResult<CheckoutOutcome> {
+    let db = &shop.db;
     let lines = validate(&request)?;
     let hash = request_hash(&request);
     if let Some(key) = idempotency_key {
@@ -295,6 +299,7 @@ pub async fn checkout(
         idempotency::complete(&mut tx, principal.user_id, key, &body).await?;
     }
     tx.commit().await.map_err(StorageError::from)?;
+    shop.changed(&[Group::Catalog, Group::Sales]).await;
     Ok(CheckoutOutcome {
         sale,
         replayed: false,

@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::calendar::{format_date, parse_date};
+use super::changes::{Group, Retraining, Shop};
 use super::{DomainError, DomainResult, optional_text, required_text};
-use crate::infra::queue::JobQueue;
 use crate::storage::{Db, events, models};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -159,50 +159,43 @@ pub async fn get(db: &Db, id: i64) -> DomainResult<EventView> {
         .ok_or_else(|| DomainError::not_found(format!("event {id}")))
 }
 
-/// Events marked for prediction are inputs of every product's model: a change makes all
-/// models stale and schedules their retraining.
-async fn models_changed(db: &Db, jobs: &JobQueue, reason: &str) -> DomainResult<()> {
-    models::mark_stale(db.pool(), None, reason).await?;
-    jobs.retrain_stale_soon().await?;
+/// Every event shows on the forecast charts; those marked for prediction are also inputs
+/// of every product's model, so changing one makes all models stale and schedules their
+/// retraining.
+async fn event_changed(shop: &Shop, feeds_forecasts: bool, reason: &str) -> DomainResult<()> {
+    if feeds_forecasts {
+        models::mark_stale(shop.db.pool(), None, reason).await?;
+        shop.retrain_stale(Retraining::Debounced).await?;
+    }
+    shop.changed(&[Group::Forecasts]).await;
     Ok(())
 }
 
-pub async fn create(db: &Db, jobs: &JobQueue, input: EventInput) -> DomainResult<EventView> {
+pub async fn create(shop: &Shop, input: EventInput) -> DomainResult<EventView> {
     let valid = validate(&input)?;
     let data = valid.data(&input);
-    let event = view(events::insert(db.pool(), &data).await?);
-    if event.include_in_prediction {
-        models_changed(db, jobs, "event added").await?;
-    }
+    let event = view(events::insert(shop.db.pool(), &data).await?);
+    event_changed(shop, event.include_in_prediction, "event added").await?;
     Ok(event)
 }
 
-pub async fn update(
-    db: &Db,
-    jobs: &JobQueue,
-    id: i64,
-    input: EventInput,
-) -> DomainResult<EventView> {
+pub async fn update(shop: &Shop, id: i64, input: EventInput) -> DomainResult<EventView> {
     let valid = validate(&input)?;
-    let before = get(db, id).await?;
+    let before = get(&shop.db, id).await?;
     let data = valid.data(&input);
-    let event = events::update(db.pool(), id, &data)
+    let event = events::update(shop.db.pool(), id, &data)
         .await?
         .map(view)
         .ok_or_else(|| DomainError::not_found(format!("event {id}")))?;
-    if before.include_in_prediction || event.include_in_prediction {
-        models_changed(db, jobs, "event changed").await?;
-    }
+    let feeds_forecasts = before.include_in_prediction || event.include_in_prediction;
+    event_changed(shop, feeds_forecasts, "event changed").await?;
     Ok(event)
 }
 
-pub async fn delete(db: &Db, jobs: &JobQueue, id: i64) -> DomainResult<()> {
-    let before = get(db, id).await?;
-    if !events::delete(db.pool(), id).await? {
+pub async fn delete(shop: &Shop, id: i64) -> DomainResult<()> {
+    let before = get(&shop.db, id).await?;
+    if !events::delete(shop.db.pool(), id).await? {
         return Err(DomainError::not_found(format!("event {id}")));
     }
-    if before.include_in_prediction {
-        models_changed(db, jobs, "event deleted").await?;
-    }
-    Ok(())
+    event_changed(shop, before.include_in_prediction, "event deleted").await
 }

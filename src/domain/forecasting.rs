@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::calendar::{StoreCalendar, format_date};
+use super::changes::{Group, Shop};
 use super::recommendations::{self, DayDemand, Recommendation};
 use super::{DomainError, DomainResult, millis_to_rfc3339, settings};
-use crate::infra::cache::{Group, ResponseCache};
 use crate::infra::model_store::ModelStore;
 use crate::storage::{Db, StorageError, events, models, products};
 
@@ -57,8 +57,8 @@ pub struct Forecaster {
     /// Loaded artifacts by version id. Versions are immutable, so an entry never goes
     /// stale; a newly activated version simply has a new id.
     cache: moka::sync::Cache<i64, Arc<TrainedModel>>,
-    /// Cached predictions and advice, invalidated when a version is activated.
-    responses: Arc<ResponseCache>,
+    /// The database, and where an activation announces that forecasts changed.
+    shop: Shop,
     settings: ForecastSettings,
 }
 
@@ -142,18 +142,13 @@ struct Loaded {
 }
 
 impl Forecaster {
-    pub fn new(
-        db: Db,
-        store: Arc<dyn ModelStore>,
-        responses: Arc<ResponseCache>,
-        settings: ForecastSettings,
-    ) -> Self {
+    pub fn new(shop: Shop, store: Arc<dyn ModelStore>, settings: ForecastSettings) -> Self {
         Forecaster {
-            db,
+            db: shop.db.clone(),
             store,
             engine: Engine::lazy(),
             cache: moka::sync::Cache::new(2_000),
-            responses,
+            shop,
             settings,
         }
     }
@@ -341,7 +336,7 @@ impl Forecaster {
         if status == "active" {
             models::clear_stale(self.db.pool(), product.id, started).await?;
             self.cache.insert(version, Arc::new(model));
-            self.responses.invalidate(&[Group::Forecasts]).await;
+            self.shop.changed(&[Group::Forecasts]).await;
         }
         let outcome_name = if status == "active" {
             "activated"

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod calendar;
 pub mod categories;
+pub mod changes;
 pub mod checkout;
 pub mod dashboard;
 pub mod events;

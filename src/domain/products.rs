@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Principal;
+use super::changes::{Group, Shop};
 use super::money::Money;
 use super::{
     DomainError, DomainResult, millis_to_rfc3339, optional_text, page_bounds, required_text,
@@ -208,7 +209,7 @@ async fn find(db: &Db, sku: &str) -> DomainResult<products::ProductRow> {
 }
 
 pub async fn create(
-    db: &Db,
+    shop: &Shop,
     principal: &Principal,
     input: NewProduct,
 ) -> DomainResult<ProductView> {
@@ -225,7 +226,7 @@ pub async fn create(
         )));
     }
 
-    let mut tx = db.begin_write().await?;
+    let mut tx = shop.db.begin_write().await?;
     let category_id = match &category {
         Some(name) => Some(categories::ensure(&mut tx, name).await?),
         None => None,
@@ -261,11 +262,12 @@ pub async fn create(
         .await?
         .ok_or_else(|| DomainError::not_found("product"))?;
     tx.commit().await.map_err(StorageError::from)?;
+    shop.changed(&[Group::Catalog]).await;
     Ok(row.into())
 }
 
-pub async fn update(db: &Db, sku: &str, input: ProductUpdate) -> DomainResult<ProductView> {
-    let mut tx = db.begin_write().await?;
+pub async fn update(shop: &Shop, sku: &str, input: ProductUpdate) -> DomainResult<ProductView> {
+    let mut tx = shop.db.begin_write().await?;
     let current = products::find_by_sku(tx.conn(), sku)
         .await?
         .ok_or_else(|| DomainError::not_found(format!("product {sku}")))?;
@@ -310,13 +312,14 @@ pub async fn update(db: &Db, sku: &str, input: ProductUpdate) -> DomainResult<Pr
         .await?
         .ok_or_else(|| DomainError::not_found("product"))?;
     tx.commit().await.map_err(StorageError::from)?;
+    shop.changed(&[Group::Catalog]).await;
     Ok(row.into())
 }
 
 /// Deletes a product that never sold; one with sales history is only deactivated, so
 /// past sales and forecasts keep their product.
-pub async fn remove(db: &Db, sku: &str) -> DomainResult<Removal> {
-    let mut tx = db.begin_write().await?;
+pub async fn remove(shop: &Shop, sku: &str) -> DomainResult<Removal> {
+    let mut tx = shop.db.begin_write().await?;
     let current = products::find_by_sku(tx.conn(), sku)
         .await?
         .ok_or_else(|| DomainError::not_found(format!("product {sku}")))?;
@@ -328,6 +331,7 @@ pub async fn remove(db: &Db, sku: &str) -> DomainResult<Removal> {
         "deleted"
     };
     tx.commit().await.map_err(StorageError::from)?;
+    shop.changed(&[Group::Catalog]).await;
     Ok(Removal {
         sku: current.sku,
         outcome,
@@ -352,7 +356,7 @@ pub async fn stats(db: &Db) -> DomainResult<ProductStats> {
 }
 
 pub async fn change_stock(
-    db: &Db,
+    shop: &Shop,
     principal: &Principal,
     sku: &str,
     input: StockChange,
@@ -372,7 +376,7 @@ pub async fn change_stock(
         StockReason::Restock => "restock",
         StockReason::Adjustment => "adjustment",
     };
-    let mut tx = db.begin_write().await?;
+    let mut tx = shop.db.begin_write().await?;
     let current = products::find_by_sku(tx.conn(), sku)
         .await?
         .ok_or_else(|| DomainError::not_found(format!("product {sku}")))?;
@@ -401,6 +405,7 @@ pub async fn change_stock(
         .await?
         .ok_or_else(|| DomainError::not_found("product"))?;
     tx.commit().await.map_err(StorageError::from)?;
+    shop.changed(&[Group::Catalog]).await;
     Ok(row.into())
 }
 

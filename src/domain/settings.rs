@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::calendar::StoreCalendar;
+use super::changes::{Group, Shop};
 use super::{DomainError, DomainResult, millis_to_rfc3339, optional_text, required_text};
 use crate::storage::{Db, settings};
 
@@ -85,8 +86,8 @@ pub async fn calendar(db: &Db) -> DomainResult<StoreCalendar> {
     Ok(StoreCalendar::new(timezone))
 }
 
-pub async fn update(db: &Db, input: SettingsUpdate) -> DomainResult<StoreSettings> {
-    let mut row = current(db).await?;
+pub async fn update(shop: &Shop, input: SettingsUpdate) -> DomainResult<StoreSettings> {
+    let mut row = current(&shop.db).await?;
     if let Some(name) = input.store_name {
         row.store_name = required_text("store_name", &name, 200)?;
     }
@@ -125,5 +126,8 @@ pub async fn update(db: &Db, input: SettingsUpdate) -> DomainResult<StoreSetting
         }
         row.low_stock_threshold = threshold;
     }
-    Ok(view(settings::upsert(db.pool(), &row).await?))
+    let updated = view(settings::upsert(shop.db.pool(), &row).await?);
+    // The timezone and the low-stock threshold shape every cached answer.
+    shop.changed(&Group::ALL).await;
+    Ok(updated)
 }

@@ -9,14 +9,17 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::domain::changes::Group;
 use crate::domain::{DomainError, DomainResult};
 use crate::infra::shared_store::SharedStore;
+use crate::storage::{Db, generations};
 
 /// A response body as JSON text, straight from the cache or freshly serialized.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,27 +34,6 @@ pub enum Namespace {
     Dashboard,
     Predictions,
     Recommendations,
-}
-
-/// Data that changes together; a write names the groups it changes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Group {
-    /// Products, prices and stock.
-    Catalog,
-    /// Sales and what is computed from them.
-    Sales,
-    /// Forecasts and restock advice (they also read stock and events).
-    Forecasts,
-}
-
-impl Group {
-    fn name(self) -> &'static str {
-        match self {
-            Group::Catalog => "catalog",
-            Group::Sales => "sales",
-            Group::Forecasts => "forecasts",
-        }
-    }
 }
 
 impl Namespace {
@@ -120,8 +102,28 @@ pub struct CacheStats {
     pub namespaces: BTreeMap<String, NamespaceStats>,
 }
 
+/// Where the groups' generation counters live.
+enum Generations {
+    /// Beside the entries, in the shared store (Redis): every instance reads the same
+    /// counters, in the same round trip as the entry.
+    InStore,
+    /// In the database, mirrored in this process: without Redis the entries live in this
+    /// process's memory, and only the database hears of writes made by other processes (a
+    /// worker activating models, a CLI import). [`ResponseCache::follow_other_processes`]
+    /// polls it.
+    InDatabase {
+        db: Db,
+        mirror: [AtomicI64; Group::ALL.len()],
+    },
+}
+
+/// How often a process without Redis looks for other processes' writes: the longest a
+/// cached answer can stay stale after such a write.
+pub const GENERATION_POLL: Duration = Duration::from_secs(1);
+
 pub struct ResponseCache {
     store: Arc<dyn SharedStore>,
+    generations: Generations,
     counts: Mutex<BTreeMap<Namespace, Counts>>,
     /// One lock per key being computed in this process.
     in_flight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -136,9 +138,21 @@ fn ratio(hits: u64, misses: u64) -> f64 {
 }
 
 impl ResponseCache {
-    pub fn new(store: Arc<dyn SharedStore>) -> Self {
+    /// A cache whose generation counters live in the shared store itself (Redis).
+    pub fn in_shared_store(store: Arc<dyn SharedStore>) -> Self {
+        Self::new(store, Generations::InStore)
+    }
+
+    /// A cache whose generation counters live in the database (no Redis).
+    pub fn with_database_generations(store: Arc<dyn SharedStore>, db: Db) -> Self {
+        let mirror = Default::default();
+        Self::new(store, Generations::InDatabase { db, mirror })
+    }
+
+    fn new(store: Arc<dyn SharedStore>, generations: Generations) -> Self {
         ResponseCache {
             store,
+            generations,
             counts: Mutex::default(),
             in_flight: Mutex::default(),
         }
@@ -152,18 +166,24 @@ impl ResponseCache {
     /// The entry's current generations and its JSON if it was computed under them; `None`
     /// when the store is unreachable.
     async fn lookup(&self, namespace: Namespace, key: &str) -> Option<(String, Option<String>)> {
-        let mut keys: Vec<String> = namespace
-            .groups()
-            .iter()
-            .map(|group| format!("gen:{}", group.name()))
-            .collect();
+        let groups = namespace.groups();
+        let mut keys: Vec<String> = match &self.generations {
+            Generations::InStore => groups.iter().map(|group| generation_key(*group)).collect(),
+            Generations::InDatabase { .. } => Vec::new(),
+        };
         keys.push(key.to_owned());
         let mut values = self.store.get_many(&keys).await.ok()?;
         let entry = values.pop().flatten();
-        let generations: Vec<String> = values
-            .into_iter()
-            .map(|generation| generation.unwrap_or_else(|| "0".into()))
-            .collect();
+        let generations: Vec<String> = match &self.generations {
+            Generations::InStore => values
+                .into_iter()
+                .map(|generation| generation.unwrap_or_else(|| "0".into()))
+                .collect(),
+            Generations::InDatabase { mirror, .. } => groups
+                .iter()
+                .map(|group| mirror[*group as usize].load(Ordering::Acquire).to_string())
+                .collect(),
+        };
         let generations = generations.join(".");
         let fresh = entry.and_then(|entry| {
             let (stamp, json) = entry.split_once('\n')?;
@@ -225,13 +245,55 @@ impl ResponseCache {
         result
     }
 
-    /// Makes every entry depending on these groups stale, on every instance.
+    /// Makes every entry depending on these groups stale, in every process.
     pub async fn invalidate(&self, groups: &[Group]) {
         for group in groups {
-            if let Err(error) = self.store.increment(&format!("gen:{}", group.name())).await {
-                // The store is down, so nothing can be read from it either; entries written
-                // before the outage expire by their TTL.
-                tracing::warn!(%error, group = group.name(), "cache invalidation failed");
+            match &self.generations {
+                Generations::InStore => {
+                    if let Err(error) = self.store.increment(&generation_key(*group)).await {
+                        // The store is down, so nothing can be read from it either; entries
+                        // written before the outage expire by their TTL.
+                        tracing::warn!(%error, group = group.name(), "cache invalidation failed");
+                    }
+                }
+                Generations::InDatabase { db, mirror } => {
+                    match generations::bump(db.pool(), group.name()).await {
+                        Ok(generation) => {
+                            mirror[*group as usize].fetch_max(generation, Ordering::AcqRel);
+                        }
+                        // The database is down, so the write that called this failed too,
+                        // or will be retried by its caller.
+                        Err(error) => {
+                            tracing::warn!(%error, group = group.name(), "cache invalidation failed");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Picks up the writes of other processes when the generations live in the database;
+    /// returns at once when they live in the shared store (which every process shares).
+    pub async fn follow_other_processes(&self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        let Generations::InDatabase { db, mirror } = &self.generations else {
+            return;
+        };
+        let mut ticks = tokio::time::interval(GENERATION_POLL);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = ticks.tick() => {}
+                _ = shutdown.changed() => return,
+            }
+            match generations::all(db.pool()).await {
+                Ok(rows) => {
+                    for (name, generation) in rows {
+                        if let Some(group) = Group::ALL.iter().find(|g| g.name() == name) {
+                            mirror[*group as usize].fetch_max(generation, Ordering::AcqRel);
+                        }
+                    }
+                }
+                Err(error) => tracing::debug!(%error, "reading cache generations failed"),
             }
         }
     }
@@ -288,6 +350,10 @@ impl ResponseCache {
     }
 }
 
+fn generation_key(group: Group) -> String {
+    format!("gen:{}", group.name())
+}
+
 fn to_json<T: Serialize>(value: &T) -> DomainResult<CachedJson> {
     serde_json::to_string(value)
         .map(CachedJson)
@@ -301,7 +367,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_write_to_a_group_orphans_the_entries_that_depend_on_it() {
-        let cache = ResponseCache::new(Arc::new(InProcessStore::default()));
+        let cache = ResponseCache::in_shared_store(Arc::new(InProcessStore::default()));
         let calls = std::sync::atomic::AtomicU32::new(0);
         let compute = || async {
             Ok::<_, crate::domain::DomainError>(
@@ -356,7 +422,7 @@ mod tests {
 
     #[tokio::test]
     async fn identical_concurrent_misses_compute_once() {
-        let cache = ResponseCache::new(Arc::new(InProcessStore::default()));
+        let cache = ResponseCache::in_shared_store(Arc::new(InProcessStore::default()));
         let calls = std::sync::atomic::AtomicU32::new(0);
         let slow = || async {
             calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);

@@ -4,5 +4,6 @@
 
 pub mod cache;
 pub mod model_store;
+pub mod propagation;
 pub mod queue;
 pub mod shared_store;

@@ -5,6 +5,7 @@
 pub mod categories;
 pub mod events;
 mod executor;
+pub mod generations;
 pub mod idempotency;
 pub mod jobs;
 pub mod ledger;

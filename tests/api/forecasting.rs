@@ -306,12 +306,7 @@ async fn changing_a_forecast_event_schedules_retraining_that_can_be_cancelled() 
 
 fn forecaster(app: &TestApp, settings: ForecastSettings) -> Forecaster {
     let store = Arc::new(DatabaseModelStore::new(app.state.db.clone()));
-    Forecaster::new(
-        app.state.db.clone(),
-        store,
-        app.state.cache.clone(),
-        settings,
-    )
+    Forecaster::new(app.state.shop.clone(), store, settings)
 }
 
 #[tokio::test]
@@ -406,7 +401,7 @@ async fn a_job_abandoned_by_a_dead_worker_is_taken_over_by_another() {
 
     let app = TestApp::spawn_with(|c| c.in_process_jobs = false).await;
     let heartbeat = Duration::from_secs(1);
-    let queue = app.state.jobs.clone().with_heartbeat(heartbeat);
+    let queue = app.state.queue.clone().with_heartbeat(heartbeat);
     let task = queue
         .enqueue(&JobSpec::TrainAll, Duration::ZERO, None)
         .await
@@ -436,7 +431,7 @@ async fn a_job_that_cannot_succeed_fails_without_retries() {
     use std::time::Duration;
 
     let app = TestApp::spawn_with(|c| c.in_process_jobs = false).await;
-    let queue = app.state.jobs.clone();
+    let queue = app.state.queue.clone();
     let task = queue
         .enqueue(
             &JobSpec::TrainProduct {
@@ -467,7 +462,7 @@ async fn two_schedulers_enqueue_each_scheduled_run_once() {
     use std::time::Duration;
 
     let app = TestApp::spawn_with(|c| c.in_process_jobs = false).await;
-    let queue = app.state.jobs.clone();
+    let queue = app.state.queue.clone();
     let every_second: TrainingSchedule = "* * * * * *".parse().unwrap();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let first = tokio::spawn(run_scheduler(

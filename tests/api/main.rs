@@ -4,6 +4,7 @@ mod auth;
 mod bad_input;
 mod catalogue;
 mod checkout;
+mod consequences;
 mod dashboard;
 mod events;
 mod forecasting;

@@ -127,6 +127,8 @@ impl TestApp {
         config.timezone = chrono_tz::Asia::Jakarta;
         // Most tests fire requests faster than a shop ever would; the limiter has its own.
         config.rate_limits = false;
+        // Tests that load history train it themselves when they need a model.
+        config.warm_up = false;
         customize(&mut config);
         let admin_email = config.admin_email.clone();
 
@@ -320,7 +322,7 @@ impl TestApp {
             create_products: false,
         };
         siprems::import::import_bytes(
-            &self.state.db,
+            &self.state.shop,
             csv.as_bytes(),
             &options,
             &siprems::progress::Silent,

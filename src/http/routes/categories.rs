@@ -5,7 +5,6 @@ use crate::app::AppState;
 use crate::domain::categories::{self, CategoryInput, CategoryView};
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{Admin, CurrentUser, Json, Path};
-use crate::infra::cache::Group;
 
 #[utoipa::path(get, path = "/api/categories", tag = "categories", security(("bearer" = [])),
     responses((status = 200, body = Vec<CategoryView>)))]
@@ -24,8 +23,7 @@ pub async fn create(
     Admin(_): Admin,
     Json(input): Json<CategoryInput>,
 ) -> ApiResult<(StatusCode, axum::Json<CategoryView>)> {
-    let category = categories::create(&state.db, input).await?;
-    state.cache.invalidate(&[Group::Catalog]).await;
+    let category = categories::create(&state.shop, input).await?;
     Ok((StatusCode::CREATED, axum::Json(category)))
 }
 
@@ -38,8 +36,7 @@ pub async fn update(
     Path(id): Path<i64>,
     Json(input): Json<CategoryInput>,
 ) -> ApiResult<axum::Json<CategoryView>> {
-    let category = categories::update(&state.db, id, input).await?;
-    state.cache.invalidate(&[Group::Catalog]).await;
+    let category = categories::update(&state.shop, id, input).await?;
     Ok(axum::Json(category))
 }
 
@@ -51,7 +48,6 @@ pub async fn remove(
     Admin(_): Admin,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
-    categories::delete(&state.db, id).await?;
-    state.cache.invalidate(&[Group::Catalog]).await;
+    categories::delete(&state.shop, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -5,7 +5,6 @@ use crate::app::AppState;
 use crate::domain::events::{self, EventInput, EventQuery, EventView};
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{Admin, CurrentUser, Json, Path, Query};
-use crate::infra::cache::Group;
 
 #[utoipa::path(get, path = "/api/events", tag = "events", security(("bearer" = [])), params(EventQuery),
     responses((status = 200, body = Vec<EventView>), (status = 400, body = ErrorBody)))]
@@ -24,8 +23,7 @@ pub async fn create(
     Admin(_): Admin,
     Json(input): Json<EventInput>,
 ) -> ApiResult<(StatusCode, axum::Json<EventView>)> {
-    let event = events::create(&state.db, &state.jobs, input).await?;
-    state.cache.invalidate(&[Group::Forecasts]).await;
+    let event = events::create(&state.shop, input).await?;
     Ok((StatusCode::CREATED, axum::Json(event)))
 }
 
@@ -48,8 +46,7 @@ pub async fn update(
     Path(id): Path<i64>,
     Json(input): Json<EventInput>,
 ) -> ApiResult<axum::Json<EventView>> {
-    let event = events::update(&state.db, &state.jobs, id, input).await?;
-    state.cache.invalidate(&[Group::Forecasts]).await;
+    let event = events::update(&state.shop, id, input).await?;
     Ok(axum::Json(event))
 }
 
@@ -60,7 +57,6 @@ pub async fn remove(
     Admin(_): Admin,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
-    events::delete(&state.db, &state.jobs, id).await?;
-    state.cache.invalidate(&[Group::Forecasts]).await;
+    events::delete(&state.shop, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -81,7 +81,7 @@ pub async fn predict_async(
     let (sku, days) = checked(&request)?;
     crate::domain::products::get(&state.db, &sku).await?;
     let task = state
-        .jobs
+        .queue
         .enqueue(&JobSpec::Predict { sku, days }, Duration::ZERO, None)
         .await?;
     Ok(accepted(task))
@@ -94,7 +94,7 @@ pub async fn predict_task(
     Admin(_): Admin,
     Path(task_id): Path<String>,
 ) -> ApiResult<axum::Json<TaskView>> {
-    Ok(axum::Json(state.jobs.get(&task_id).await?))
+    Ok(axum::Json(state.queue.get(&task_id).await?))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -148,7 +148,7 @@ pub async fn train_product(
 ) -> ApiResult<(StatusCode, axum::Json<Accepted>)> {
     let product = crate::domain::products::get(&state.db, &sku).await?;
     let task = state
-        .jobs
+        .queue
         .enqueue(
             &JobSpec::TrainProduct { sku: product.sku },
             Duration::ZERO,
@@ -165,7 +165,7 @@ pub async fn train_all(
     Admin(_): Admin,
 ) -> ApiResult<(StatusCode, axum::Json<Accepted>)> {
     let task = state
-        .jobs
+        .queue
         .enqueue(&JobSpec::TrainAll, Duration::ZERO, None)
         .await?;
     Ok(accepted(task))
@@ -178,7 +178,7 @@ pub async fn task(
     Admin(_): Admin,
     Path(task_id): Path<String>,
 ) -> ApiResult<axum::Json<TaskView>> {
-    Ok(axum::Json(state.jobs.get(&task_id).await?))
+    Ok(axum::Json(state.queue.get(&task_id).await?))
 }
 
 #[utoipa::path(get, path = "/api/tasks/active", tag = "tasks", security(("bearer" = [])),
@@ -187,7 +187,7 @@ pub async fn active(
     State(state): State<AppState>,
     Admin(_): Admin,
 ) -> ApiResult<axum::Json<Vec<TaskView>>> {
-    Ok(axum::Json(state.jobs.list(&["running"]).await?))
+    Ok(axum::Json(state.queue.list(&["running"]).await?))
 }
 
 #[utoipa::path(get, path = "/api/tasks/scheduled", tag = "tasks", security(("bearer" = [])),
@@ -196,7 +196,7 @@ pub async fn scheduled(
     State(state): State<AppState>,
     Admin(_): Admin,
 ) -> ApiResult<axum::Json<Vec<TaskView>>> {
-    Ok(axum::Json(state.jobs.list(&["queued"]).await?))
+    Ok(axum::Json(state.queue.list(&["queued"]).await?))
 }
 
 #[utoipa::path(post, path = "/api/tasks/{task_id}/cancel", tag = "tasks", security(("bearer" = [])),
@@ -207,5 +207,5 @@ pub async fn cancel(
     Admin(_): Admin,
     Path(task_id): Path<String>,
 ) -> ApiResult<axum::Json<TaskView>> {
-    Ok(axum::Json(state.jobs.cancel(&task_id).await?))
+    Ok(axum::Json(state.queue.cancel(&task_id).await?))
 }

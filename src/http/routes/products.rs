@@ -10,7 +10,7 @@ use crate::domain::products::{
 };
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{Admin, CurrentUser, Json, Path, Query};
-use crate::infra::cache::{CachedJson, Group, Namespace};
+use crate::infra::cache::{CachedJson, Namespace};
 
 #[utoipa::path(get, path = "/api/products", tag = "products", security(("bearer" = [])), params(ProductQuery),
     responses((status = 200, body = Page<ProductView>), (status = 400, body = ErrorBody)))]
@@ -37,8 +37,7 @@ pub async fn create(
     Admin(admin): Admin,
     Json(input): Json<NewProduct>,
 ) -> ApiResult<(StatusCode, axum::Json<ProductView>)> {
-    let product = products::create(&state.db, &admin, input).await?;
-    state.cache.invalidate(&[Group::Catalog]).await;
+    let product = products::create(&state.shop, &admin, input).await?;
     Ok((StatusCode::CREATED, axum::Json(product)))
 }
 
@@ -76,8 +75,7 @@ pub async fn update(
     Path(sku): Path<String>,
     Json(input): Json<ProductUpdate>,
 ) -> ApiResult<axum::Json<ProductView>> {
-    let product = products::update(&state.db, &sku, input).await?;
-    state.cache.invalidate(&[Group::Catalog]).await;
+    let product = products::update(&state.shop, &sku, input).await?;
     Ok(axum::Json(product))
 }
 
@@ -88,8 +86,7 @@ pub async fn remove(
     Admin(_): Admin,
     Path(sku): Path<String>,
 ) -> ApiResult<axum::Json<Removal>> {
-    let removal = products::remove(&state.db, &sku).await?;
-    state.cache.invalidate(&[Group::Catalog]).await;
+    let removal = products::remove(&state.shop, &sku).await?;
     Ok(axum::Json(removal))
 }
 
@@ -102,8 +99,7 @@ pub async fn change_stock(
     Path(sku): Path<String>,
     Json(input): Json<StockChange>,
 ) -> ApiResult<axum::Json<ProductView>> {
-    let product = products::change_stock(&state.db, &admin, &sku, input).await?;
-    state.cache.invalidate(&[Group::Catalog]).await;
+    let product = products::change_stock(&state.shop, &admin, &sku, input).await?;
     Ok(axum::Json(product))
 }
 

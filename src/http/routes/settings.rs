@@ -7,7 +7,6 @@ use crate::domain::calendar::format_date;
 use crate::domain::settings::{self, SettingsUpdate, StoreSettings};
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{Admin, CurrentUser, Json};
-use crate::infra::cache::Group;
 use crate::storage::reports;
 
 #[utoipa::path(get, path = "/api/settings", tag = "settings", security(("bearer" = [])),
@@ -26,12 +25,7 @@ pub async fn update(
     Admin(_): Admin,
     Json(input): Json<SettingsUpdate>,
 ) -> ApiResult<axum::Json<StoreSettings>> {
-    let settings = settings::update(&state.db, input).await?;
-    // The timezone and the low-stock threshold shape every cached answer.
-    state
-        .cache
-        .invalidate(&[Group::Catalog, Group::Sales, Group::Forecasts])
-        .await;
+    let settings = settings::update(&state.shop, input).await?;
     Ok(axum::Json(settings))
 }
 

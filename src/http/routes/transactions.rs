@@ -7,7 +7,6 @@ use crate::domain::checkout::{self, CheckoutRequest, ExportQuery, SaleQuery, Sal
 use crate::domain::products::Page;
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{Admin, CurrentUser, Json, Path, Query};
-use crate::infra::cache::Group;
 
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
@@ -34,13 +33,7 @@ pub async fn checkout(
         })?),
         None => None,
     };
-    let outcome = checkout::checkout(&state.db, &user, request, key).await?;
-    if !outcome.replayed {
-        state
-            .cache
-            .invalidate(&[Group::Catalog, Group::Sales])
-            .await;
-    }
+    let outcome = checkout::checkout(&state.shop, &user, request, key).await?;
     let mut response = (StatusCode::CREATED, axum::Json(outcome.sale)).into_response();
     if outcome.replayed {
         response
