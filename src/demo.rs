@@ -132,7 +132,7 @@ pub async fn seed_with_progress(
     let yesterday = calendar
         .today()
         .pred_opt()
-        .ok_or_else(|| DomainError::Internal("no yesterday".into()))?;
+        .ok_or_else(|| DomainError::unexpected("the calendar has no yesterday"))?;
     let shop = generate(options, &calendar, yesterday, threshold);
 
     let mut tx = db.begin_write().await?;

@@ -34,7 +34,7 @@ impl Role {
         match value {
             "admin" => Ok(Role::Admin),
             "cashier" => Ok(Role::Cashier),
-            other => Err(DomainError::Internal(format!(
+            other => Err(DomainError::unexpected(format!(
                 "unknown role {other:?} in database"
             ))),
         }
@@ -178,7 +178,7 @@ impl Authenticator {
             exp: now + ttl.as_secs() as i64,
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(|e| DomainError::Internal(format!("signing a token: {e}")))?;
+            .map_err(|e| DomainError::internal("signing a token", e))?;
         Ok((token, claims))
     }
 
@@ -463,26 +463,26 @@ fn hash_password_blocking(password: &str) -> DomainResult<String> {
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| DomainError::Internal(format!("hashing a password: {e}")))
+        .map_err(|e| DomainError::internal("hashing a password", e.to_string()))
 }
 
 /// Argon2id is deliberately slow; it runs on the blocking pool, not on the async threads.
 pub async fn hash_password(password: String) -> DomainResult<String> {
     tokio::task::spawn_blocking(move || hash_password_blocking(&password))
         .await
-        .map_err(|e| DomainError::Internal(format!("password hashing task: {e}")))?
+        .map_err(|e| DomainError::internal("password hashing task", e))?
 }
 
 async fn verify_password(password: String, hash: String) -> DomainResult<bool> {
     tokio::task::spawn_blocking(move || {
         let parsed = PasswordHash::new(&hash)
-            .map_err(|e| DomainError::Internal(format!("stored password hash is invalid: {e}")))?;
+            .map_err(|e| DomainError::internal("stored password hash is invalid", e.to_string()))?;
         Ok(Argon2::default()
             .verify_password(password.as_bytes(), &parsed)
             .is_ok())
     })
     .await
-    .map_err(|e| DomainError::Internal(format!("password check task: {e}")))?
+    .map_err(|e| DomainError::internal("password check task", e))?
 }
 
 /// Creates the first admin on an empty database. Returns the generated password when

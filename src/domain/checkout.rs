@@ -294,8 +294,8 @@ pub async fn checkout(
         source: "pos".into(),
     };
     if let Some(key) = idempotency_key {
-        let body =
-            serde_json::to_string(&sale).map_err(|e| DomainError::Internal(e.to_string()))?;
+        let body = serde_json::to_string(&sale)
+            .map_err(|e| DomainError::internal("storing the sale for replays", e))?;
         idempotency::complete(&mut tx, principal.user_id, key, &body).await?;
     }
     tx.commit().await.map_err(StorageError::from)?;
@@ -323,7 +323,7 @@ async fn replay(
     match stored.response_body {
         Some(body) => serde_json::from_str(&body)
             .map(Some)
-            .map_err(|e| DomainError::Internal(format!("stored response is unreadable: {e}"))),
+            .map_err(|e| DomainError::internal("stored response is unreadable", e)),
         None => Ok(None),
     }
 }
@@ -469,7 +469,7 @@ pub async fn export_csv(db: &Db, query: ExportQuery) -> DomainResult<Vec<u8>> {
     let rows = sales::all_in_range(db.pool(), &filter).await?;
     let sales = with_lines(db, rows).await?;
     let mut out = csv::Writer::from_writer(Vec::new());
-    let csv_error = |e: csv::Error| DomainError::Internal(format!("writing CSV: {e}"));
+    let csv_error = |e: csv::Error| DomainError::internal("writing CSV", e);
     out.write_record([
         "transaction_id",
         "created_at",
@@ -509,7 +509,7 @@ pub async fn export_csv(db: &Db, query: ExportQuery) -> DomainResult<Vec<u8>> {
         }
     }
     out.into_inner()
-        .map_err(|e| DomainError::Internal(format!("writing CSV: {e}")))
+        .map_err(|e| DomainError::internal("writing CSV", e))
 }
 
 #[cfg(test)]

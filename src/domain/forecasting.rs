@@ -184,7 +184,7 @@ impl Forecaster {
             Some(history) => {
                 tokio::task::spawn_blocking(move || engine.train(&history, &holidays, &config))
                     .await
-                    .map_err(|e| DomainError::Internal(format!("training task: {e}")))?
+                    .map_err(|e| DomainError::internal("training task", e))?
             }
         };
         self.record(&product, trained, started).await
@@ -221,7 +221,7 @@ impl Forecaster {
             let results =
                 tokio::task::spawn_blocking(move || engine.train_many(jobs, &holidays, &config))
                     .await
-                    .map_err(|e| DomainError::Internal(format!("training task: {e}")))?;
+                    .map_err(|e| DomainError::internal("training task", e))?;
             for (product_id, result) in results {
                 let product = &by_id[&product_id];
                 outcomes.push(self.record(product, result, started).await?);
@@ -255,7 +255,7 @@ impl Forecaster {
         };
         let kind = model.kind.as_str();
         let metrics_json = serde_json::to_string(&model.metrics)
-            .map_err(|e| DomainError::Internal(e.to_string()))?;
+            .map_err(|e| DomainError::internal("serializing metrics", e))?;
         let active = models::active(self.db.pool(), product.id).await?;
         if let Some(reason) = self.validation_failure(&model, active.as_ref()) {
             let version = self
@@ -284,8 +284,8 @@ impl Forecaster {
             product.id,
             uuid::Uuid::new_v4().simple()
         );
-        let body =
-            serde_json::to_string(&model).map_err(|e| DomainError::Internal(e.to_string()))?;
+        let body = serde_json::to_string(&model)
+            .map_err(|e| DomainError::internal("serializing a model", e))?;
         self.store.put(&artifact_key, &body).await?;
 
         let mut tx = self.db.begin_write().await?;
@@ -415,13 +415,13 @@ impl Forecaster {
             return Ok(Loaded { version, model });
         }
         let key = version.artifact_key.as_deref().ok_or_else(|| {
-            DomainError::Internal(format!("active version {} has no artifact", version.id))
+            DomainError::unexpected(format!("active version {} has no artifact", version.id))
         })?;
         let body = self.store.get(key).await?.ok_or_else(|| {
-            DomainError::Internal(format!("artifact {key} is missing from the model store"))
+            DomainError::unexpected(format!("artifact {key} is missing from the model store"))
         })?;
         let model: TrainedModel = serde_json::from_str(&body)
-            .map_err(|e| DomainError::Internal(format!("artifact {key} is unreadable: {e}")))?;
+            .map_err(|e| DomainError::internal(format!("artifact {key} is unreadable"), e))?;
         let model = Arc::new(model);
         self.cache.insert(version.id, model.clone());
         Ok(Loaded { version, model })

@@ -45,9 +45,17 @@ pub enum DomainError {
     },
     #[error(transparent)]
     Storage(#[from] StorageError),
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// A failure that is nobody's input (a broken invariant, a crashed task); the cause is
+    /// kept for the log, the client sees a plain 500.
+    #[error("{context}")]
+    Internal {
+        context: String,
+        #[source]
+        source: Option<BoxError>,
+    },
 }
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 impl DomainError {
     pub fn validation(message: impl Into<String>) -> Self {
@@ -59,6 +67,23 @@ impl DomainError {
 
     pub fn not_found(what: impl Into<String>) -> Self {
         DomainError::NotFound(what.into())
+    }
+
+    /// An internal failure caused by `source`.
+    pub fn internal(context: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        DomainError::Internal {
+            context: context.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// Something that should not happen, with no underlying error (data that should exist
+    /// does not, a job that ran out of time).
+    pub fn unexpected(context: impl Into<String>) -> Self {
+        DomainError::Internal {
+            context: context.into(),
+            source: None,
+        }
     }
 }
 

@@ -70,7 +70,7 @@ pub async fn initialize(db: &Db, timezone: Tz) -> DomainResult<()> {
 async fn current(db: &Db) -> DomainResult<settings::SettingsRow> {
     settings::get(db.pool())
         .await?
-        .ok_or_else(|| DomainError::Internal("store settings are missing; run migrate".into()))
+        .ok_or_else(|| DomainError::unexpected("store settings are missing; run migrate"))
 }
 
 pub async fn get(db: &Db) -> DomainResult<StoreSettings> {
@@ -81,7 +81,7 @@ pub async fn get(db: &Db) -> DomainResult<StoreSettings> {
 pub async fn calendar(db: &Db) -> DomainResult<StoreCalendar> {
     let row = current(db).await?;
     let timezone = row.timezone.parse::<Tz>().map_err(|_| {
-        DomainError::Internal(format!("stored timezone {:?} is invalid", row.timezone))
+        DomainError::unexpected(format!("stored timezone {:?} is invalid", row.timezone))
     })?;
     Ok(StoreCalendar::new(timezone))
 }

@@ -85,7 +85,7 @@ impl ApiError {
                         None,
                     ),
                 ),
-                DomainError::Storage(_) | DomainError::Internal(_) => (
+                DomainError::Storage(_) | DomainError::Internal { .. } => (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     body("internal server error".into(), None),
                 ),
@@ -94,11 +94,26 @@ impl ApiError {
     }
 }
 
+/// An error and its causes, `outer: inner: innermost`, for the log.
+struct ErrorChain<'a>(&'a dyn std::error::Error);
+
+impl std::fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, body) = self.status_and_body();
         if status.is_server_error() {
-            tracing::error!(error = %self, ?self, "request failed");
+            tracing::error!(error = %ErrorChain(&self), "request failed");
         }
         let mut response = (status, axum::Json(body)).into_response();
         match status {
@@ -109,10 +124,10 @@ impl IntoResponse for ApiError {
             }
             StatusCode::TOO_MANY_REQUESTS => {
                 if let ApiError::Domain(DomainError::RateLimited { retry_after, .. }) = &self {
-                    let seconds = retry_after.as_secs_f64().ceil().max(1.0) as u64;
-                    response
-                        .headers_mut()
-                        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+                    response.headers_mut().insert(
+                        header::RETRY_AFTER,
+                        HeaderValue::from(retry_after_seconds(*retry_after)),
+                    );
                 }
             }
             StatusCode::SERVICE_UNAVAILABLE => {
@@ -124,6 +139,11 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// Whole seconds to wait, at least one (Retry-After takes no fractions).
+pub fn retry_after_seconds(wait: std::time::Duration) -> u64 {
+    wait.as_secs_f64().ceil().max(1.0) as u64
 }
 
 /// Turns a handler panic into the same JSON 500 every other failure gets.
@@ -173,7 +193,7 @@ mod tests {
             ),
             (DomainError::Forbidden("x".into()), StatusCode::FORBIDDEN),
             (
-                DomainError::Internal("x".into()),
+                DomainError::unexpected("x"),
                 StatusCode::INTERNAL_SERVER_ERROR,
             ),
         ];

@@ -83,6 +83,14 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
     }
 }
 
+/// The token of an `Authorization: Bearer <token>` header value. The scheme name is
+/// case-insensitive (RFC 9110, 11.1); an empty token is none.
+pub fn bearer_token(header: &str) -> Option<&str> {
+    let (scheme, token) = header.trim_start().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
 /// Any signed-in, active user.
 pub struct CurrentUser(pub Principal);
 
@@ -97,12 +105,7 @@ impl FromRequestParts<AppState> for CurrentUser {
             .headers
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
+            .and_then(bearer_token)
             .ok_or_else(|| DomainError::Unauthenticated("missing bearer token".into()))?;
         let principal = state.auth.authenticate(&state.db, token).await?;
         Ok(CurrentUser(principal))
@@ -122,5 +125,20 @@ impl FromRequestParts<AppState> for Admin {
         let CurrentUser(principal) = CurrentUser::from_request_parts(parts, state).await?;
         principal.require_admin()?;
         Ok(Admin(principal))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer_token;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive_and_the_token_required() {
+        assert_eq!(bearer_token("Bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("BEARER  abc "), Some("abc"));
+        assert_eq!(bearer_token("Bearer "), None);
+        assert_eq!(bearer_token("Basic abc"), None);
+        assert_eq!(bearer_token("Bearerabc"), None);
     }
 }

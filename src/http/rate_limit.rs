@@ -8,12 +8,16 @@
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use std::time::Duration;
+
+use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::error::ErrorBody;
+use super::error::{ApiError, retry_after_seconds};
+use super::extract::bearer_token;
 use crate::app::AppState;
+use crate::domain::DomainError;
 use crate::infra::shared_store::Admission;
 
 /// A route class and its limit: requests per second and burst.
@@ -98,15 +102,15 @@ pub async fn enforce(State(state): State<AppState>, request: Request, next: Next
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .and_then(|token| state.auth.user_id_of(token.trim()));
+        .and_then(bearer_token)
+        .and_then(|token| state.auth.user_id_of(token));
     if let Some(user) = user {
         keys.push(format!("rl:{}:user:{user}", limit.class));
     }
     for key in &keys {
         match state.shared.admit(key, limit.rate, limit.burst).await {
             Ok(Admission::Allowed) => {}
-            Ok(Admission::RetryAfter(wait)) => return too_many_requests(wait.as_secs_f64(), limit),
+            Ok(Admission::RetryAfter(wait)) => return too_many_requests(wait, limit),
             Err(error) => {
                 tracing::warn!(%error, "rate limiter unavailable; admitting");
                 break;
@@ -116,25 +120,25 @@ pub async fn enforce(State(state): State<AppState>, request: Request, next: Next
     next.run(request).await
 }
 
-pub fn too_many_requests(wait_seconds: f64, limit: Limit) -> Response {
-    let retry_after = wait_seconds.ceil().max(1.0) as u64;
-    let body = ErrorBody {
-        error: format!(
-            "too many requests: the {} limit is {} per second (burst {}); retry in {retry_after} s",
-            limit.class, limit.rate, limit.burst
-        ),
-        details: None,
-    };
-    let mut response = (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
-    response
+fn too_many_requests(retry_after: Duration, limit: Limit) -> Response {
+    let message = format!(
+        "too many requests: the {} limit is {} per second (burst {}); retry in {} s",
+        limit.class,
+        limit.rate,
+        limit.burst,
+        retry_after_seconds(retry_after)
+    );
+    ApiError::from(DomainError::RateLimited {
+        message,
+        retry_after,
+    })
+    .into_response()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::HeaderValue;
 
     #[test]
     fn routes_fall_into_their_classes() {

@@ -357,7 +357,7 @@ fn generation_key(group: Group) -> String {
 fn to_json<T: Serialize>(value: &T) -> DomainResult<CachedJson> {
     serde_json::to_string(value)
         .map(CachedJson)
-        .map_err(|e| DomainError::Internal(format!("serializing a response: {e}")))
+        .map_err(|e| DomainError::internal("serializing a response", e))
 }
 
 #[cfg(test)]

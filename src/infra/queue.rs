@@ -182,7 +182,8 @@ impl JobQueue {
         delay: Duration,
         dedupe_key: Option<&str>,
     ) -> DomainResult<TaskView> {
-        let payload = serde_json::to_vec(spec).map_err(|e| DomainError::Internal(e.to_string()))?;
+        let payload =
+            serde_json::to_vec(spec).map_err(|e| DomainError::internal("serializing a job", e))?;
         let run_at = Utc::now().timestamp().max(0) as u64 + delay.as_secs_f64().ceil() as u64;
         let row = self
             .store
@@ -254,7 +255,7 @@ fn is_retryable(error: &DomainError) -> bool {
 
 async fn execute(forecaster: &Forecaster, spec: &JobSpec) -> DomainResult<serde_json::Value> {
     let to_json = |value: Result<serde_json::Value, serde_json::Error>| {
-        value.map_err(|e| DomainError::Internal(e.to_string()))
+        value.map_err(|e| DomainError::internal("running a job", e))
     };
     match spec {
         JobSpec::TrainProduct { sku } => {
@@ -300,7 +301,7 @@ async fn run_job(
     let work = async {
         match tokio::time::timeout(limit, execute(&runner.forecaster, &spec)).await {
             Ok(outcome) => outcome,
-            Err(_) => Err(DomainError::Internal(format!(
+            Err(_) => Err(DomainError::unexpected(format!(
                 "timed out after {} s",
                 limit.as_secs()
             ))),
@@ -486,9 +487,7 @@ mod tests {
         assert!(!is_retryable(&DomainError::Conflict(
             "short history".into()
         )));
-        assert!(is_retryable(&DomainError::Internal(
-            "optimizer crashed".into()
-        )));
+        assert!(is_retryable(&DomainError::unexpected("optimizer crashed")));
     }
 
     #[test]
