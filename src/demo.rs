@@ -1062,7 +1062,7 @@ mod tests {
             assert!((800_000..=15_000_000).contains(&p.price_cents), "{}", p.sku);
             let ratio = p.cost_cents as f64 / p.price_cents as f64;
             assert!((0.54..=0.71).contains(&ratio), "{} {ratio}", p.sku);
-            crate::domain::products::check_sku(p.sku).unwrap();
+            crate::domain::sku::Sku::parse(p.sku).unwrap();
         }
         let categories: HashSet<_> = shop.products.iter().map(|p| p.category.name()).collect();
         assert_eq!(categories.len(), 6);

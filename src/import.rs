@@ -32,7 +32,7 @@ use serde_json::{Value, json};
 use crate::domain::calendar::{DateOrInstant, StoreCalendar, format_date, parse_date_or_instant};
 use crate::domain::changes::{Group, Retraining, Shop};
 use crate::domain::money::Money;
-use crate::domain::products::check_sku;
+use crate::domain::sku::Sku;
 use crate::domain::{DomainError, DomainResult, settings};
 use crate::progress::Progress;
 use crate::storage::{Db, StorageError, models, products, sales};
@@ -253,7 +253,8 @@ fn parse_sku(text: &str) -> Result<&str, String> {
     if text.is_empty() {
         return Err("sku is missing".into());
     }
-    check_sku(text)
+    Sku::parse(text)
+        .map(String::from)
         .map(|_| text)
         .map_err(|_| format!("sku {text:?} is not valid (1-64 letters, digits, '-', '_' or '.')"))
 }

@@ -10,6 +10,7 @@ use crate::app::{self, Application};
 use crate::config::Config;
 use crate::demo;
 use crate::domain::auth::{self, Role};
+use crate::domain::sku::Sku;
 use crate::import;
 use crate::observability;
 use crate::services::Services;
@@ -47,7 +48,7 @@ enum Command {
     Train {
         /// Train this product only.
         #[arg(long, conflicts_with = "all", required_unless_present = "all")]
-        sku: Option<String>,
+        sku: Option<Sku>,
         /// Train every active product.
         #[arg(long)]
         all: bool,

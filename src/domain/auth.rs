@@ -60,7 +60,7 @@ impl TryFrom<users::UserRow> for UserView {
             role: Role::parse(&row.role)?,
             email: row.email,
             full_name: row.full_name,
-            is_active: row.is_active == 1,
+            is_active: row.is_active,
             created_at: super::millis_to_rfc3339(row.created_at),
         })
     }
@@ -226,7 +226,7 @@ impl Authenticator {
         }
         let user = users::find_by_id(db.pool(), user_id)
             .await?
-            .filter(|u| u.is_active == 1)
+            .filter(|u| u.is_active)
             .ok_or_else(|| {
                 DomainError::Unauthenticated("account is unknown or deactivated".into())
             })?;
@@ -305,7 +305,7 @@ impl Authenticator {
             .unwrap_or_else(|| self.dummy_hash.clone());
         let password_ok = verify_password(password.to_owned(), hash).await?;
         let user = match user {
-            Some(user) if password_ok && user.is_active == 1 => user,
+            Some(user) if password_ok && user.is_active => user,
             _ => {
                 backoff.record_failure(shared, &email).await;
                 return Err(invalid());
@@ -329,7 +329,7 @@ impl Authenticator {
         }
         let active = users::find_by_id(db.pool(), user_id)
             .await?
-            .is_some_and(|u| u.is_active == 1);
+            .is_some_and(|u| u.is_active);
         if !active {
             return Err(DomainError::Unauthenticated(
                 "account is unknown or deactivated".into(),

@@ -15,7 +15,8 @@ use super::auth::{Principal, Role};
 use super::calendar::{DateOrInstant, StoreCalendar, format_date, parse_date_or_instant};
 use super::changes::{Group, Shop};
 use super::money::Money;
-use super::products::{Page, check_sku};
+use super::products::Page;
+use super::sku::Sku;
 use super::{DomainError, DomainResult, Shortage, millis_to_rfc3339, page_bounds, settings};
 use crate::storage::{Db, StorageError, idempotency, ledger, products, sales};
 
@@ -25,7 +26,7 @@ const MAX_QUANTITY: i64 = 100_000;
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CartLine {
-    pub product_sku: String,
+    pub product_sku: Sku,
     pub quantity: i64,
     #[serde(default)]
     pub is_promo: bool,
@@ -93,8 +94,7 @@ fn validate(request: &CheckoutRequest) -> DomainResult<Vec<Line>> {
     // Lines for the same product and promo flag are one line on the receipt.
     let mut merged: BTreeMap<(String, bool), i64> = BTreeMap::new();
     for (index, line) in request.items.iter().enumerate() {
-        let sku = check_sku(&line.product_sku)
-            .map_err(|e| DomainError::validation(format!("items[{index}]: {e}")))?;
+        let sku = line.product_sku.to_string();
         if !(1..=MAX_QUANTITY).contains(&line.quantity) {
             return Err(DomainError::validation(format!(
                 "items[{index}]: quantity must be between 1 and {MAX_QUANTITY}"
@@ -184,7 +184,7 @@ pub async fn checkout(
         let product = products::find_by_sku(tx.conn(), sku)
             .await?
             .ok_or_else(|| DomainError::not_found(format!("product {sku}")))?;
-        if product.is_active != 1 {
+        if !product.is_active {
             return Err(DomainError::Conflict(format!(
                 "product {sku} is deactivated and not for sale"
             )));
@@ -435,7 +435,7 @@ fn line_view(item: sales::SaleItemRow) -> SaleLineView {
         quantity: item.quantity,
         unit_price: Money::from_cents(item.unit_price_cents),
         line_total: Money::from_cents(item.line_total_cents),
-        is_promo: item.is_promo == 1,
+        is_promo: item.is_promo,
     }
 }
 
@@ -518,7 +518,7 @@ mod tests {
 
     fn line(sku: &str, quantity: i64) -> CartLine {
         CartLine {
-            product_sku: sku.into(),
+            product_sku: Sku::parse(sku).unwrap(),
             quantity,
             is_promo: false,
         }

@@ -86,7 +86,7 @@ fn view(row: events::EventRow) -> EventView {
         end_date: row.end_date,
         kind: EventType::parse(&row.kind),
         description: row.description,
-        include_in_prediction: row.include_in_prediction == 1,
+        include_in_prediction: row.include_in_prediction,
     }
 }
 

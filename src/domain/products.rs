@@ -6,6 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::Principal;
 use super::changes::{Group, Shop};
 use super::money::Money;
+use super::sku::Sku;
 use super::{
     DomainError, DomainResult, millis_to_rfc3339, optional_text, page_bounds, required_text,
 };
@@ -35,7 +36,7 @@ impl From<products::ProductRow> for ProductView {
             price: Money::from_cents(row.price_cents),
             cost_price: Money::from_cents(row.cost_price_cents),
             stock: row.stock,
-            is_active: row.is_active == 1,
+            is_active: row.is_active,
             created_at: millis_to_rfc3339(row.created_at),
             updated_at: millis_to_rfc3339(row.updated_at),
         }
@@ -69,7 +70,7 @@ pub struct ProductQuery {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewProduct {
-    pub sku: String,
+    pub sku: Sku,
     pub name: String,
     pub category: Option<String>,
     pub variation: Option<String>,
@@ -142,21 +143,6 @@ pub struct Removal {
 
 const MAX_STOCK: i64 = 1_000_000_000;
 
-pub fn check_sku(sku: &str) -> DomainResult<String> {
-    let sku = sku.trim();
-    let valid = !sku.is_empty()
-        && sku.len() <= 64
-        && sku
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if !valid {
-        return Err(DomainError::validation(
-            "sku must be 1-64 characters of letters, digits, '-', '_' or '.'",
-        ));
-    }
-    Ok(sku.to_owned())
-}
-
 fn check_price(field: &str, price: Money) -> DomainResult<Money> {
     if price.is_negative() {
         return Err(DomainError::validation(format!(
@@ -198,12 +184,12 @@ pub async fn list(db: &Db, query: ProductQuery) -> DomainResult<Page<ProductView
     })
 }
 
-pub async fn get(db: &Db, sku: &str) -> DomainResult<ProductView> {
+pub async fn get(db: &Db, sku: &Sku) -> DomainResult<ProductView> {
     find(db, sku).await.map(ProductView::from)
 }
 
-async fn find(db: &Db, sku: &str) -> DomainResult<products::ProductRow> {
-    products::find_by_sku(db.pool(), sku)
+async fn find(db: &Db, sku: &Sku) -> DomainResult<products::ProductRow> {
+    products::find_by_sku(db.pool(), sku.as_str())
         .await?
         .ok_or_else(|| DomainError::not_found(format!("product {sku}")))
 }
@@ -213,7 +199,7 @@ pub async fn create(
     principal: &Principal,
     input: NewProduct,
 ) -> DomainResult<ProductView> {
-    let sku = check_sku(&input.sku)?;
+    let sku = input.sku;
     let name = required_text("name", &input.name, 200)?;
     let category = optional_text("category", input.category.as_deref(), 100)?;
     let variation = optional_text("variation", input.variation.as_deref(), 100)?;
@@ -232,7 +218,7 @@ pub async fn create(
         None => None,
     };
     let new = products::NewProduct {
-        sku: &sku,
+        sku: sku.as_str(),
         name: &name,
         category_id,
         variation: variation.as_deref(),
@@ -266,9 +252,9 @@ pub async fn create(
     Ok(row.into())
 }
 
-pub async fn update(shop: &Shop, sku: &str, input: ProductUpdate) -> DomainResult<ProductView> {
+pub async fn update(shop: &Shop, sku: &Sku, input: ProductUpdate) -> DomainResult<ProductView> {
     let mut tx = shop.db.begin_write().await?;
-    let current = products::find_by_sku(tx.conn(), sku)
+    let current = products::find_by_sku(tx.conn(), sku.as_str())
         .await?
         .ok_or_else(|| DomainError::not_found(format!("product {sku}")))?;
     let name = match input.name {
@@ -305,7 +291,7 @@ pub async fn update(shop: &Shop, sku: &str, input: ProductUpdate) -> DomainResul
         variation: variation.as_deref(),
         price_cents: price.cents(),
         cost_price_cents: cost_price.cents(),
-        is_active: input.is_active.unwrap_or(current.is_active == 1),
+        is_active: input.is_active.unwrap_or(current.is_active),
     };
     products::update(&mut tx, current.id, &changes).await?;
     let row = products::find_by_id(tx.conn(), current.id)
@@ -318,9 +304,9 @@ pub async fn update(shop: &Shop, sku: &str, input: ProductUpdate) -> DomainResul
 
 /// Deletes a product that never sold; one with sales history is only deactivated, so
 /// past sales and forecasts keep their product.
-pub async fn remove(shop: &Shop, sku: &str) -> DomainResult<Removal> {
+pub async fn remove(shop: &Shop, sku: &Sku) -> DomainResult<Removal> {
     let mut tx = shop.db.begin_write().await?;
-    let current = products::find_by_sku(tx.conn(), sku)
+    let current = products::find_by_sku(tx.conn(), sku.as_str())
         .await?
         .ok_or_else(|| DomainError::not_found(format!("product {sku}")))?;
     let outcome = if products::has_history(&mut tx, current.id).await? {
@@ -358,7 +344,7 @@ pub async fn stats(db: &Db) -> DomainResult<ProductStats> {
 pub async fn change_stock(
     shop: &Shop,
     principal: &Principal,
-    sku: &str,
+    sku: &Sku,
     input: StockChange,
 ) -> DomainResult<ProductView> {
     if input.change == 0 || input.change.abs() > MAX_STOCK {
@@ -377,7 +363,7 @@ pub async fn change_stock(
         StockReason::Adjustment => "adjustment",
     };
     let mut tx = shop.db.begin_write().await?;
-    let current = products::find_by_sku(tx.conn(), sku)
+    let current = products::find_by_sku(tx.conn(), sku.as_str())
         .await?
         .ok_or_else(|| DomainError::not_found(format!("product {sku}")))?;
     if current.stock + input.change > MAX_STOCK {
@@ -437,7 +423,7 @@ pub async fn apply_stock_change(
 
 pub async fn ledger(
     db: &Db,
-    sku: &str,
+    sku: &Sku,
     limit: Option<i64>,
     offset: Option<i64>,
 ) -> DomainResult<Vec<LedgerEntryView>> {

@@ -1,6 +1,7 @@
 //! Extractors: JSON, query and path readers whose failures are JSON errors, and the
 //! authenticated user.
 
+use axum::extract::path::ErrorKind;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
@@ -74,11 +75,16 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Path(value)| Path(value))
-            .map_err(|e: PathRejection| {
-                ApiError::bad_request(
-                    StatusCode::BAD_REQUEST,
-                    format!("invalid path: {}", e.body_text()),
-                )
+            .map_err(|rejection: PathRejection| {
+                // A value our own types refused (an SKU, say) says why in its own words.
+                let detail = match &rejection {
+                    PathRejection::FailedToDeserializePathParams(error) => match error.kind() {
+                        ErrorKind::Message(message) => message.clone(),
+                        _ => error.body_text(),
+                    },
+                    other => other.body_text(),
+                };
+                ApiError::bad_request(StatusCode::BAD_REQUEST, format!("invalid path: {detail}"))
             })
     }
 }

@@ -20,7 +20,8 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 use utoipa::ToSchema;
 
-use crate::domain::forecasting::Forecaster;
+use crate::domain::forecasting::{Forecaster, Horizon};
+use crate::domain::sku::Sku;
 use crate::domain::{DomainError, DomainResult, millis_to_rfc3339};
 use crate::storage::jobs::{self, QueueStore, TaskRow};
 
@@ -44,10 +45,10 @@ pub const RETRAIN_DEBOUNCE: Duration = Duration::from_secs(60);
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum JobSpec {
-    TrainProduct { sku: String },
+    TrainProduct { sku: Sku },
     TrainAll,
     TrainStale,
-    Predict { sku: String, days: usize },
+    Predict { sku: Sku, days: Horizon },
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -255,7 +256,7 @@ fn is_retryable(error: &DomainError) -> bool {
 
 async fn execute(forecaster: &Forecaster, spec: &JobSpec) -> DomainResult<serde_json::Value> {
     let to_json = |value: Result<serde_json::Value, serde_json::Error>| {
-        value.map_err(|e| DomainError::internal("running a job", e))
+        value.map_err(|e| DomainError::internal("serializing a job result", e))
     };
     match spec {
         JobSpec::TrainProduct { sku } => {
@@ -493,7 +494,7 @@ mod tests {
     #[test]
     fn job_specs_serialize_with_their_kind() {
         let spec = JobSpec::TrainProduct {
-            sku: "BRD-001".into(),
+            sku: Sku::parse("BRD-001").unwrap(),
         };
         let json = serde_json::to_string(&spec).unwrap();
         assert_eq!(json, r#"{"kind":"train_product","sku":"BRD-001"}"#);

@@ -11,7 +11,8 @@ pub struct EventRow {
     #[sqlx(rename = "type")]
     pub kind: String,
     pub description: Option<String>,
-    pub include_in_prediction: i64,
+    #[sqlx(try_from = "super::StoredFlag")]
+    pub include_in_prediction: bool,
     pub created_at: i64,
     pub updated_at: i64,
 }

@@ -240,8 +240,21 @@ pub fn now_millis() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
+/// How a boolean is written: both backends store flags as 0/1 integers (one SQL dialect).
 pub(crate) fn flag(value: bool) -> i64 {
     i64::from(value)
+}
+
+/// How a 0/1 flag column is read: rows decode it straight to `bool` with
+/// `#[sqlx(try_from = "StoredFlag")]`, so no 0/1 integer leaves storage.
+#[derive(sqlx::Type)]
+#[sqlx(transparent)]
+pub struct StoredFlag(i64);
+
+impl From<StoredFlag> for bool {
+    fn from(flag: StoredFlag) -> bool {
+        flag.0 != 0
+    }
 }
 
 /// `$from, $from+1, ...` placeholders for one row of a multi-row statement.

@@ -12,7 +12,8 @@ pub struct ProductRow {
     pub price_cents: i64,
     pub cost_price_cents: i64,
     pub stock: i64,
-    pub is_active: i64,
+    #[sqlx(try_from = "super::StoredFlag")]
+    pub is_active: bool,
     pub created_at: i64,
     pub updated_at: i64,
 }

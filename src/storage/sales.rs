@@ -23,7 +23,8 @@ pub struct SaleItemRow {
     pub quantity: i64,
     pub unit_price_cents: i64,
     pub line_total_cents: i64,
-    pub is_promo: i64,
+    #[sqlx(try_from = "super::StoredFlag")]
+    pub is_promo: bool,
 }
 
 pub struct NewSale<'a> {

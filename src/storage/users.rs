@@ -9,7 +9,8 @@ pub struct UserRow {
     pub password_hash: String,
     pub full_name: String,
     pub role: String,
-    pub is_active: i64,
+    #[sqlx(try_from = "super::StoredFlag")]
+    pub is_active: bool,
     pub created_at: i64,
     pub updated_at: i64,
 }

@@ -138,13 +138,18 @@ async fn sql_metacharacters_are_plain_text_everywhere() {
         )
         .await;
     assert_eq!(by_category.body["total"], 1);
-    assert_error(
-        &app.get(
+    // A malformed SKU is refused where it enters, before any query.
+    let injected = app
+        .get(
             &format!("/api/products/{}", urlencode("x' OR '1'='1")),
             &token,
         )
-        .await,
-        StatusCode::NOT_FOUND,
+        .await;
+    assert_error(&injected, StatusCode::BAD_REQUEST);
+    assert!(
+        injected.error().starts_with("invalid path: sku must be"),
+        "{}",
+        injected.text
     );
     let event = app
         .post(

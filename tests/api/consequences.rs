@@ -283,7 +283,11 @@ async fn models_activated_by_another_process_reach_the_cached_recommendations() 
     config.forecast_model = forecast::ModelChoice::Only(forecast::ModelKind::SeasonalNaive);
     let worker = Services::build(config).await.unwrap();
     for sku in ["A-1", "B-1"] {
-        let outcome = worker.forecaster.train_product(sku).await.unwrap();
+        let outcome = worker
+            .forecaster
+            .train_product(&sku.parse().unwrap())
+            .await
+            .unwrap();
         assert_eq!(outcome.outcome, "activated", "{outcome:?}");
     }
     worker.close().await;

@@ -317,7 +317,7 @@ async fn a_rejected_training_keeps_the_previous_version_active() {
         ..ForecastSettings::default()
     };
     let first = forecaster(&app, fast.clone())
-        .train_product("BRD-001")
+        .train_product(&sku("BRD-001"))
         .await
         .unwrap();
     assert_eq!(first.outcome, "activated", "{first:?}");
@@ -328,7 +328,7 @@ async fn a_rejected_training_keeps_the_previous_version_active() {
         ..fast.clone()
     };
     let second = forecaster(&app, strict)
-        .train_product("BRD-001")
+        .train_product(&sku("BRD-001"))
         .await
         .unwrap();
     assert_eq!(second.outcome, "rejected", "{second:?}");
@@ -338,7 +338,7 @@ async fn a_rejected_training_keeps_the_previous_version_active() {
         ..fast
     };
     let third = forecaster(&app, jealous)
-        .train_product("BRD-001")
+        .train_product(&sku("BRD-001"))
         .await
         .unwrap();
     assert_eq!(third.outcome, "rejected", "{third:?}");
@@ -375,8 +375,8 @@ async fn concurrent_trainings_of_one_product_leave_exactly_one_active_version() 
         ..ForecastSettings::default()
     };
     let trainers: Vec<_> = (0..4).map(|_| forecaster(&app, settings.clone())).collect();
-    let outcomes =
-        futures::future::join_all(trainers.iter().map(|f| f.train_product("BRD-001"))).await;
+    let brd = sku("BRD-001");
+    let outcomes = futures::future::join_all(trainers.iter().map(|f| f.train_product(&brd))).await;
     let activated = outcomes
         .iter()
         .filter(|o| o.as_ref().unwrap().outcome == "activated")
@@ -435,7 +435,7 @@ async fn a_job_that_cannot_succeed_fails_without_retries() {
     let task = queue
         .enqueue(
             &JobSpec::TrainProduct {
-                sku: "NO-SUCH-SKU".into(),
+                sku: sku("NO-SUCH-SKU"),
             },
             Duration::ZERO,
             None,
@@ -487,4 +487,8 @@ async fn two_schedulers_enqueue_each_scheduled_run_once() {
     assert!(runs.len() >= 2, "the schedule fired: {runs:?}");
     assert_eq!(keys.len(), runs.len(), "each run enqueued once: {runs:?}");
     assert!(keys.iter().all(|k| k.starts_with("nightly:")));
+}
+
+fn sku(text: &str) -> siprems::domain::sku::Sku {
+    siprems::domain::sku::Sku::parse(text).unwrap()
 }

@@ -9,8 +9,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
+use crate::domain::forecasting::Horizon;
 use crate::domain::forecasting::{ModelVersionView, Prediction, RecommendationList};
-use crate::domain::products::check_sku;
+use crate::domain::products;
+use crate::domain::sku::Sku;
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{Admin, Json, Path, Query};
 use crate::infra::cache::{CachedJson, Namespace};
@@ -19,19 +21,9 @@ use crate::infra::queue::{JobSpec, TaskView};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PredictRequest {
-    pub product_sku: String,
+    pub product_sku: Sku,
     /// Days to forecast, 1..365.
-    pub days: i64,
-}
-
-fn checked(request: &PredictRequest) -> ApiResult<(String, usize)> {
-    let sku = check_sku(&request.product_sku)?;
-    if !(1..=365).contains(&request.days) {
-        return Err(
-            crate::domain::DomainError::validation("days must be between 1 and 365").into(),
-        );
-    }
-    Ok((sku, request.days as usize))
+    pub days: Horizon,
 }
 
 #[utoipa::path(post, path = "/api/predict", tag = "forecast", security(("bearer" = [])), request_body = PredictRequest,
@@ -43,14 +35,14 @@ pub async fn predict(
     Admin(_): Admin,
     Json(request): Json<PredictRequest>,
 ) -> ApiResult<CachedJson> {
-    let (sku, days) = checked(&request)?;
-    let key = format!("{sku}:{days}");
+    let PredictRequest { product_sku, days } = request;
+    let key = format!("{product_sku}:{}", days.days());
     Ok(state
         .cache
         .get_or_compute(
             Namespace::Predictions,
             &key,
-            state.forecaster.predict(&sku, days),
+            state.forecaster.predict(&product_sku, days),
         )
         .await?)
 }
@@ -78,12 +70,13 @@ pub async fn predict_async(
     Admin(_): Admin,
     Json(request): Json<PredictRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<Accepted>)> {
-    let (sku, days) = checked(&request)?;
-    crate::domain::products::get(&state.db, &sku).await?;
-    let task = state
-        .queue
-        .enqueue(&JobSpec::Predict { sku, days }, Duration::ZERO, None)
-        .await?;
+    let PredictRequest { product_sku, days } = request;
+    products::get(&state.db, &product_sku).await?;
+    let spec = JobSpec::Predict {
+        sku: product_sku,
+        days,
+    };
+    let task = state.queue.enqueue(&spec, Duration::ZERO, None).await?;
     Ok(accepted(task))
 }
 
@@ -102,7 +95,8 @@ pub async fn predict_task(
 #[into_params(parameter_in = Query)]
 pub struct RecommendationQuery {
     /// Horizon in days, 1..365 (default 7).
-    pub days: Option<i64>,
+    #[param(value_type = Option<Horizon>)]
+    pub days: Option<Horizon>,
 }
 
 #[utoipa::path(get, path = "/api/recommendations", tag = "forecast", security(("bearer" = [])),
@@ -112,48 +106,39 @@ pub async fn recommendations(
     Admin(_): Admin,
     Query(query): Query<RecommendationQuery>,
 ) -> ApiResult<CachedJson> {
-    let days = query.days.unwrap_or(7);
-    if !(1..=365).contains(&days) {
-        return Err(
-            crate::domain::DomainError::validation("days must be between 1 and 365").into(),
-        );
-    }
+    let days = query.days.unwrap_or(Horizon::WEEK);
     Ok(state
         .cache
         .get_or_compute(
             Namespace::Recommendations,
-            &days.to_string(),
-            state.forecaster.recommendations(days as usize),
+            &days.days().to_string(),
+            state.forecaster.recommendations(days),
         )
         .await?)
 }
 
 #[utoipa::path(get, path = "/api/products/{sku}/models", tag = "forecast", security(("bearer" = [])),
-    params(("sku" = String, Path)),
+    params(("sku" = Sku, Path)),
     responses((status = 200, body = Vec<ModelVersionView>), (status = 404, body = ErrorBody)))]
 pub async fn model_versions(
     State(state): State<AppState>,
     Admin(_): Admin,
-    Path(sku): Path<String>,
+    Path(sku): Path<Sku>,
 ) -> ApiResult<axum::Json<Vec<ModelVersionView>>> {
     Ok(axum::Json(state.forecaster.versions(&sku).await?))
 }
 
 #[utoipa::path(post, path = "/api/tasks/training/product/{sku}", tag = "tasks", security(("bearer" = [])),
-    params(("sku" = String, Path)), responses((status = 202, body = Accepted), (status = 404, body = ErrorBody)))]
+    params(("sku" = Sku, Path)), responses((status = 202, body = Accepted), (status = 404, body = ErrorBody)))]
 pub async fn train_product(
     State(state): State<AppState>,
     Admin(_): Admin,
-    Path(sku): Path<String>,
+    Path(sku): Path<Sku>,
 ) -> ApiResult<(StatusCode, axum::Json<Accepted>)> {
-    let product = crate::domain::products::get(&state.db, &sku).await?;
+    products::get(&state.db, &sku).await?;
     let task = state
         .queue
-        .enqueue(
-            &JobSpec::TrainProduct { sku: product.sku },
-            Duration::ZERO,
-            None,
-        )
+        .enqueue(&JobSpec::TrainProduct { sku }, Duration::ZERO, None)
         .await?;
     Ok(accepted(task))
 }

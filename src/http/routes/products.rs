@@ -8,6 +8,7 @@ use crate::domain::products::{
     self, LedgerEntryView, NewProduct, Page, ProductQuery, ProductStats, ProductUpdate,
     ProductView, Removal, StockChange,
 };
+use crate::domain::sku::Sku;
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{Admin, CurrentUser, Json, Path, Query};
 use crate::infra::cache::{CachedJson, Namespace};
@@ -54,25 +55,29 @@ pub async fn stats(
 }
 
 #[utoipa::path(get, path = "/api/products/{sku}", tag = "products", security(("bearer" = [])),
-    params(("sku" = String, Path)), responses((status = 200, body = ProductView), (status = 404, body = ErrorBody)))]
+    params(("sku" = Sku, Path)), responses((status = 200, body = ProductView), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     CurrentUser(_): CurrentUser,
-    Path(sku): Path<String>,
+    Path(sku): Path<Sku>,
 ) -> ApiResult<CachedJson> {
     Ok(state
         .cache
-        .get_or_compute(Namespace::ProductInfo, &sku, products::get(&state.db, &sku))
+        .get_or_compute(
+            Namespace::ProductInfo,
+            sku.as_str(),
+            products::get(&state.db, &sku),
+        )
         .await?)
 }
 
 #[utoipa::path(put, path = "/api/products/{sku}", tag = "products", security(("bearer" = [])),
-    params(("sku" = String, Path)), request_body = ProductUpdate,
+    params(("sku" = Sku, Path)), request_body = ProductUpdate,
     responses((status = 200, body = ProductView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
     Admin(_): Admin,
-    Path(sku): Path<String>,
+    Path(sku): Path<Sku>,
     Json(input): Json<ProductUpdate>,
 ) -> ApiResult<axum::Json<ProductView>> {
     let product = products::update(&state.shop, &sku, input).await?;
@@ -80,23 +85,23 @@ pub async fn update(
 }
 
 #[utoipa::path(delete, path = "/api/products/{sku}", tag = "products", security(("bearer" = [])),
-    params(("sku" = String, Path)), responses((status = 200, body = Removal), (status = 404, body = ErrorBody)))]
+    params(("sku" = Sku, Path)), responses((status = 200, body = Removal), (status = 404, body = ErrorBody)))]
 pub async fn remove(
     State(state): State<AppState>,
     Admin(_): Admin,
-    Path(sku): Path<String>,
+    Path(sku): Path<Sku>,
 ) -> ApiResult<axum::Json<Removal>> {
     let removal = products::remove(&state.shop, &sku).await?;
     Ok(axum::Json(removal))
 }
 
 #[utoipa::path(post, path = "/api/products/{sku}/stock", tag = "products", security(("bearer" = [])),
-    params(("sku" = String, Path)), request_body = StockChange,
+    params(("sku" = Sku, Path)), request_body = StockChange,
     responses((status = 200, body = ProductView), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn change_stock(
     State(state): State<AppState>,
     Admin(admin): Admin,
-    Path(sku): Path<String>,
+    Path(sku): Path<Sku>,
     Json(input): Json<StockChange>,
 ) -> ApiResult<axum::Json<ProductView>> {
     let product = products::change_stock(&state.shop, &admin, &sku, input).await?;
@@ -117,7 +122,7 @@ pub struct LedgerQuery {
 pub async fn ledger(
     State(state): State<AppState>,
     Admin(_): Admin,
-    Path(sku): Path<String>,
+    Path(sku): Path<Sku>,
     Query(query): Query<LedgerQuery>,
 ) -> ApiResult<axum::Json<Vec<LedgerEntryView>>> {
     Ok(axum::Json(
