@@ -55,8 +55,7 @@ pub enum JobSpec {
 pub struct TaskView {
     pub task_id: String,
     pub kind: String,
-    /// `queued`, `running`, `succeeded`, `failed` or `cancelled`.
-    pub status: String,
+    pub status: TaskStatus,
     pub attempts: i64,
     pub max_attempts: i64,
     pub job: serde_json::Value,
@@ -70,28 +69,60 @@ pub struct TaskView {
     pub error: Option<String>,
 }
 
-/// Our status for apalis' one. A `Failed` task with attempts left goes back to the queue;
-/// `Killed` is a cancellation or a failure not worth retrying.
-fn status_of(row: &TaskRow) -> &'static str {
-    match row.status.as_str() {
-        "Pending" | "Queued" => "queued",
-        "Running" => "running",
-        "Done" => "succeeded",
-        "Failed" if row.attempts < row.max_attempts => "queued",
-        "Killed" if row.cancelled() => "cancelled",
-        _ => "failed",
+/// Where a background task stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+impl TaskStatus {
+    fn is_finished(self) -> bool {
+        matches!(
+            self,
+            TaskStatus::Succeeded | TaskStatus::Failed | TaskStatus::Cancelled
+        )
+    }
+
+    /// apalis' statuses that may show as this one.
+    fn apalis_statuses(self) -> &'static [&'static str] {
+        match self {
+            TaskStatus::Queued => &["Pending", "Queued", "Failed"],
+            TaskStatus::Running => &["Running"],
+            TaskStatus::Succeeded => &["Done"],
+            TaskStatus::Failed => &["Failed", "Killed"],
+            TaskStatus::Cancelled => &["Killed"],
+        }
     }
 }
 
-/// apalis' statuses that may show as one of ours.
-fn apalis_statuses(status: &str) -> &'static [&'static str] {
-    match status {
-        "queued" => &["Pending", "Queued", "Failed"],
-        "running" => &["Running"],
-        "succeeded" => &["Done"],
-        "failed" => &["Failed", "Killed"],
-        "cancelled" => &["Killed"],
-        _ => &[],
+impl std::fmt::Display for TaskStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = match self {
+            TaskStatus::Queued => "queued",
+            TaskStatus::Running => "running",
+            TaskStatus::Succeeded => "succeeded",
+            TaskStatus::Failed => "failed",
+            TaskStatus::Cancelled => "cancelled",
+        };
+        f.write_str(name)
+    }
+}
+
+/// Our status for apalis' one. A `Failed` task with attempts left goes back to the queue;
+/// `Killed` is a cancellation or a failure not worth retrying.
+fn status_of(row: &TaskRow) -> TaskStatus {
+    match row.status.as_str() {
+        "Pending" | "Queued" => TaskStatus::Queued,
+        "Running" => TaskStatus::Running,
+        "Done" => TaskStatus::Succeeded,
+        "Failed" if row.attempts < row.max_attempts => TaskStatus::Queued,
+        "Killed" if row.cancelled() => TaskStatus::Cancelled,
+        _ => TaskStatus::Failed,
     }
 }
 
@@ -106,7 +137,7 @@ impl From<TaskRow> for TaskView {
             .as_deref()
             .and_then(|r| serde_json::from_str(r).ok())
             .unwrap_or_default();
-        let result = (status == "succeeded")
+        let result = (status == TaskStatus::Succeeded)
             .then(|| outcome.get("Ok").cloned())
             .flatten();
         let error = outcome.get("Err").map(|e| {
@@ -115,14 +146,14 @@ impl From<TaskRow> for TaskView {
                 .map(str::to_owned)
                 .unwrap_or(text)
         });
-        let finished = matches!(status, "succeeded" | "failed" | "cancelled");
+        let finished = status.is_finished();
         let created_at = ulid::Ulid::from_string(&row.id)
             .map(|id| id.timestamp_ms() as i64)
             .unwrap_or_default();
         TaskView {
             task_id: row.id,
             kind,
-            status: status.to_owned(),
+            status,
             attempts: row.attempts,
             max_attempts: row.max_attempts,
             job,
@@ -216,10 +247,10 @@ impl JobQueue {
     }
 
     /// Tasks in any of our `statuses` (`queued`, `running`, ...), soonest first.
-    pub async fn list(&self, statuses: &[&str]) -> DomainResult<Vec<TaskView>> {
+    pub async fn list(&self, statuses: &[TaskStatus]) -> DomainResult<Vec<TaskView>> {
         let mut wanted: Vec<&str> = statuses
             .iter()
-            .flat_map(|s| apalis_statuses(s).iter().copied())
+            .flat_map(|s| s.apalis_statuses().iter().copied())
             .collect();
         wanted.sort_unstable();
         wanted.dedup();
@@ -229,7 +260,7 @@ impl JobQueue {
             .await?
             .into_iter()
             .map(TaskView::from)
-            .filter(|task| statuses.contains(&task.status.as_str()))
+            .filter(|task| statuses.contains(&task.status))
             .collect())
     }
 

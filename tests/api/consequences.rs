@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use siprems::demo;
+use siprems::domain::forecasting::Outcome;
 use siprems::services::Services;
 
 use crate::support::{TestApp, weekly_history_csv};
@@ -288,7 +289,7 @@ async fn models_activated_by_another_process_reach_the_cached_recommendations() 
             .train_product(&sku.parse().unwrap())
             .await
             .unwrap();
-        assert_eq!(outcome.outcome, "activated", "{outcome:?}");
+        assert_eq!(outcome.outcome, Outcome::Activated, "{outcome:?}");
     }
     worker.close().await;
 

@@ -2,8 +2,9 @@ use std::sync::Arc;
 
 use reqwest::StatusCode;
 use serde_json::json;
-use siprems::domain::forecasting::{ForecastSettings, Forecaster};
+use siprems::domain::forecasting::{ForecastSettings, Forecaster, Outcome};
 use siprems::infra::model_store::DatabaseModelStore;
+use siprems::infra::queue::TaskStatus;
 
 use crate::support::{TestApp, assert_error, weekly_history_csv};
 
@@ -320,7 +321,7 @@ async fn a_rejected_training_keeps_the_previous_version_active() {
         .train_product(&sku("BRD-001"))
         .await
         .unwrap();
-    assert_eq!(first.outcome, "activated", "{first:?}");
+    assert_eq!(first.outcome, Outcome::Activated, "{first:?}");
 
     // Nothing is good enough: a bound of zero rejects every model.
     let strict = ForecastSettings {
@@ -331,7 +332,7 @@ async fn a_rejected_training_keeps_the_previous_version_active() {
         .train_product(&sku("BRD-001"))
         .await
         .unwrap();
-    assert_eq!(second.outcome, "rejected", "{second:?}");
+    assert_eq!(second.outcome, Outcome::Rejected, "{second:?}");
     // And a model must beat the active one by 100% with a tolerance of -1.
     let jealous = ForecastSettings {
         tolerance: -1.0,
@@ -341,7 +342,7 @@ async fn a_rejected_training_keeps_the_previous_version_active() {
         .train_product(&sku("BRD-001"))
         .await
         .unwrap();
-    assert_eq!(third.outcome, "rejected", "{third:?}");
+    assert_eq!(third.outcome, Outcome::Rejected, "{third:?}");
 
     let versions = app
         .get("/api/products/BRD-001/models", &app.admin_token)
@@ -379,7 +380,7 @@ async fn concurrent_trainings_of_one_product_leave_exactly_one_active_version() 
     let outcomes = futures::future::join_all(trainers.iter().map(|f| f.train_product(&brd))).await;
     let activated = outcomes
         .iter()
-        .filter(|o| o.as_ref().unwrap().outcome == "activated")
+        .filter(|o| o.as_ref().unwrap().outcome == Outcome::Activated)
         .count();
     assert!(activated >= 1, "{outcomes:?}");
     let versions = app
@@ -410,7 +411,10 @@ async fn a_job_abandoned_by_a_dead_worker_is_taken_over_by_another() {
     let store = queue.store();
     let claimed = store.claim_next("doomed-worker", heartbeat).await.unwrap();
     assert_eq!(claimed.as_deref(), Some(task.task_id.as_str()));
-    assert_eq!(queue.get(&task.task_id).await.unwrap().status, "running");
+    assert_eq!(
+        queue.get(&task.task_id).await.unwrap().status,
+        TaskStatus::Running
+    );
     // While it holds the job, no other worker takes it...
     assert_eq!(
         store.claim_next("rival-worker", heartbeat).await.unwrap(),
@@ -443,7 +447,7 @@ async fn a_job_that_cannot_succeed_fails_without_retries() {
         .await
         .unwrap();
     assert_eq!(
-        queue.list(&["queued"]).await.unwrap()[0].task_id,
+        queue.list(&[TaskStatus::Queued]).await.unwrap()[0].task_id,
         task.task_id
     );
     let done = app.work_until_done(queue, &task.task_id, 30).await;
@@ -476,7 +480,7 @@ async fn two_schedulers_enqueue_each_scheduled_run_once() {
     first.await.unwrap();
     second.await.unwrap();
     let runs: Vec<String> = queue
-        .list(&["queued"])
+        .list(&[TaskStatus::Queued])
         .await
         .unwrap()
         .into_iter()

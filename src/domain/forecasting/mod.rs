@@ -11,7 +11,7 @@ mod serving;
 mod training;
 
 pub use serving::{Accuracy, ChartPoint, ModelInfo, Prediction, RecommendationList};
-pub use training::TrainingOutcome;
+pub use training::{Outcome, TrainingOutcome};
 
 use std::sync::Arc;
 
@@ -28,6 +28,43 @@ use crate::storage::{Db, models, products};
 
 /// Forecast horizons the API accepts.
 pub const MAX_DAYS: usize = Horizon::MAX_DAYS as usize;
+
+/// Where a model version stands; stored as its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VersionStatus {
+    /// The one version that answers forecasts for its product.
+    Active,
+    /// Was active; a newer version replaced it.
+    Retired,
+    /// Trained but did not validate.
+    Rejected,
+    /// Training failed; there is no artifact.
+    Failed,
+}
+
+impl VersionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VersionStatus::Active => "active",
+            VersionStatus::Retired => "retired",
+            VersionStatus::Rejected => "rejected",
+            VersionStatus::Failed => "failed",
+        }
+    }
+
+    fn parse(stored: &str) -> DomainResult<VersionStatus> {
+        [
+            VersionStatus::Active,
+            VersionStatus::Retired,
+            VersionStatus::Rejected,
+            VersionStatus::Failed,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == stored)
+        .ok_or_else(|| DomainError::unexpected(format!("unknown model version status {stored:?}")))
+    }
+}
 
 /// How many days to forecast, 1 to 365: checked once where a request enters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -192,7 +229,7 @@ impl Forecaster {
             }
         }
         let result = self.train(product).await?;
-        if result.outcome == "skipped" {
+        if result.outcome == Outcome::Skipped {
             return Err(DomainError::Conflict(result.detail));
         }
         let version = models::active(self.db.pool(), product.id)
@@ -218,22 +255,23 @@ impl Forecaster {
             .await?
             .ok_or_else(|| DomainError::not_found(format!("product {sku}")))?;
         let rows = models::history(self.db.pool(), product.id, 50).await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| ModelVersionView {
-                version: row.id,
-                kind: row.kind.clone(),
-                status: row.status.clone(),
-                trained_through: row.trained_through.clone(),
-                accuracy: row
-                    .metrics
-                    .as_deref()
-                    .and_then(|m| serde_json::from_str::<Metrics>(m).ok())
-                    .map(|m| Accuracy::from(&m)),
-                note: row.note.clone(),
-                created_at: millis_to_rfc3339(row.created_at),
+        rows.into_iter()
+            .map(|row| {
+                Ok(ModelVersionView {
+                    version: row.id,
+                    kind: row.kind.clone(),
+                    status: VersionStatus::parse(&row.status)?,
+                    trained_through: row.trained_through.clone(),
+                    accuracy: row
+                        .metrics
+                        .as_deref()
+                        .and_then(|m| serde_json::from_str::<Metrics>(m).ok())
+                        .map(|m| Accuracy::from(&m)),
+                    note: row.note.clone(),
+                    created_at: millis_to_rfc3339(row.created_at),
+                })
             })
-            .collect())
+            .collect()
     }
 }
 
@@ -241,7 +279,7 @@ impl Forecaster {
 pub struct ModelVersionView {
     pub version: i64,
     pub kind: String,
-    pub status: String,
+    pub status: VersionStatus,
     pub trained_through: Option<String>,
     pub accuracy: Option<Accuracy>,
     pub note: Option<String>,

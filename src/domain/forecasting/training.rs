@@ -15,17 +15,43 @@ use crate::domain::{DomainError, DomainResult, settings};
 use crate::storage::{StorageError, models, products};
 
 use super::history::{load_history, load_holidays};
-use super::{Forecaster, STORED_HORIZON};
+use super::{Forecaster, STORED_HORIZON, VersionStatus};
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TrainingOutcome {
     pub product_sku: String,
     /// `activated`, `rejected` (validation failed; the previous version stays active),
     /// `failed` (training error) or `skipped` (too little history).
-    pub outcome: String,
+    pub outcome: Outcome,
     pub version: Option<i64>,
     pub kind: Option<String>,
     pub detail: String,
+}
+
+/// What a training run did with a product.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The new version validated and is active now.
+    Activated,
+    /// Validation failed (or another run activated first); the previous version stays.
+    Rejected,
+    /// Training itself failed; the previous version stays.
+    Failed,
+    /// Too little history to train.
+    Skipped,
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = match self {
+            Outcome::Activated => "activated",
+            Outcome::Rejected => "rejected",
+            Outcome::Failed => "failed",
+            Outcome::Skipped => "skipped",
+        };
+        f.pad(name)
+    }
 }
 
 impl Forecaster {
@@ -117,10 +143,16 @@ impl Forecaster {
             Err(error) => {
                 let note = format!("training failed: {error}");
                 let version = self
-                    .insert_version(product.id, "none", "failed", None, None, &note)
+                    .insert_version(product.id, "none", VersionStatus::Failed, None, None, &note)
                     .await?;
                 tracing::warn!(sku = %product.sku, %error, "training failed; the previous version stays active");
-                return Ok(outcome(&product.sku, "failed", Some(version), None, note));
+                return Ok(outcome(
+                    &product.sku,
+                    Outcome::Failed,
+                    Some(version),
+                    None,
+                    note,
+                ));
             }
             Ok(model) => model,
         };
@@ -133,7 +165,7 @@ impl Forecaster {
                 .insert_version(
                     product.id,
                     kind,
-                    "rejected",
+                    VersionStatus::Rejected,
                     Some(&model),
                     Some(&metrics_json),
                     &reason,
@@ -142,7 +174,7 @@ impl Forecaster {
             tracing::info!(sku = %product.sku, %reason, "new version rejected");
             return Ok(outcome(
                 &product.sku,
-                "rejected",
+                Outcome::Rejected,
                 Some(version),
                 Some(kind),
                 reason,
@@ -162,17 +194,17 @@ impl Forecaster {
         let mut tx = self.db.begin_write().await?;
         let expected = active.as_ref().map(|v| v.id);
         let (status, note) = if models::retire(&mut tx, product.id, expected).await? {
-            ("active", "validated and activated".to_owned())
+            (VersionStatus::Active, "validated and activated".to_owned())
         } else {
             (
-                "rejected",
+                VersionStatus::Rejected,
                 "another training activated a version first".to_owned(),
             )
         };
         let new = models::NewVersion {
             product_id: product.id,
             kind,
-            status,
+            status: status.as_str(),
             trained_through: Some(&format_date(model.trained_through)),
             metrics: Some(&metrics_json),
             artifact_key: Some(&artifact_key),
@@ -187,7 +219,7 @@ impl Forecaster {
                     .insert_version(
                         product.id,
                         kind,
-                        "rejected",
+                        VersionStatus::Rejected,
                         Some(&model),
                         Some(&metrics_json),
                         note,
@@ -195,7 +227,7 @@ impl Forecaster {
                     .await?;
                 return Ok(outcome(
                     &product.sku,
-                    "rejected",
+                    Outcome::Rejected,
                     Some(version),
                     Some(kind),
                     note.into(),
@@ -204,15 +236,16 @@ impl Forecaster {
             other => other?,
         };
         tx.commit().await.map_err(StorageError::from)?;
-        if status == "active" {
+        let activated = status == VersionStatus::Active;
+        if activated {
             models::clear_stale(self.db.pool(), product.id, started).await?;
             self.cache.insert(version, Arc::new(model));
             self.shop.changed(&[Group::Forecasts]).await;
         }
-        let outcome_name = if status == "active" {
-            "activated"
+        let outcome_name = if activated {
+            Outcome::Activated
         } else {
-            "rejected"
+            Outcome::Rejected
         };
         Ok(outcome(
             &product.sku,
@@ -260,7 +293,7 @@ impl Forecaster {
         &self,
         product_id: i64,
         kind: &str,
-        status: &str,
+        status: VersionStatus,
         model: Option<&TrainedModel>,
         metrics: Option<&str>,
         note: &str,
@@ -270,7 +303,7 @@ impl Forecaster {
         let version = models::NewVersion {
             product_id,
             kind,
-            status,
+            status: status.as_str(),
             trained_through: trained_through.as_deref(),
             metrics,
             artifact_key: None,
@@ -284,14 +317,14 @@ impl Forecaster {
 
 fn outcome(
     sku: &str,
-    name: &str,
+    outcome: Outcome,
     version: Option<i64>,
     kind: Option<&str>,
     detail: String,
 ) -> TrainingOutcome {
     TrainingOutcome {
         product_sku: sku.to_owned(),
-        outcome: name.to_owned(),
+        outcome,
         version,
         kind: kind.map(str::to_owned),
         detail,
@@ -301,7 +334,7 @@ fn outcome(
 fn skipped(sku: &str, days_with_sales: usize) -> TrainingOutcome {
     outcome(
         sku,
-        "skipped",
+        Outcome::Skipped,
         None,
         None,
         format!("{sku} has {days_with_sales} days with sales; a forecast needs at least 14"),

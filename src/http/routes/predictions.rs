@@ -16,7 +16,7 @@ use crate::domain::sku::Sku;
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{Admin, Json, Path, Query};
 use crate::infra::cache::{CachedJson, Namespace};
-use crate::infra::queue::{JobSpec, TaskView};
+use crate::infra::queue::{JobSpec, TaskStatus, TaskView};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -50,7 +50,7 @@ pub async fn predict(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Accepted {
     pub task_id: String,
-    pub status: String,
+    pub status: TaskStatus,
 }
 
 fn accepted(task: TaskView) -> (StatusCode, axum::Json<Accepted>) {
@@ -172,7 +172,7 @@ pub async fn active(
     State(state): State<AppState>,
     Admin(_): Admin,
 ) -> ApiResult<axum::Json<Vec<TaskView>>> {
-    Ok(axum::Json(state.queue.list(&["running"]).await?))
+    Ok(axum::Json(state.queue.list(&[TaskStatus::Running]).await?))
 }
 
 #[utoipa::path(get, path = "/api/tasks/scheduled", tag = "tasks", security(("bearer" = [])),
@@ -181,7 +181,7 @@ pub async fn scheduled(
     State(state): State<AppState>,
     Admin(_): Admin,
 ) -> ApiResult<axum::Json<Vec<TaskView>>> {
-    Ok(axum::Json(state.queue.list(&["queued"]).await?))
+    Ok(axum::Json(state.queue.list(&[TaskStatus::Queued]).await?))
 }
 
 #[utoipa::path(post, path = "/api/tasks/{task_id}/cancel", tag = "tasks", security(("bearer" = [])),
