@@ -350,7 +350,7 @@ struct CatalogEntry {
     profile: Profile,
 }
 
-#[allow(clippy::too_many_arguments)] // a table row, read positionally
+#[allow(clippy::too_many_arguments, reason = "a table row, read positionally")]
 const fn item(
     sku: &'static str,
     name: &'static str,

@@ -255,7 +255,7 @@ pub async fn checkout(
         },
     )
     .await?;
-    let items: Vec<sales::NewSaleItem> = lines
+    let items: Vec<sales::NewSaleItem<'_>> = lines
         .iter()
         .zip(&views)
         .map(|(line, view)| sales::NewSaleItem {

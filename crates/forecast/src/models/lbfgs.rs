@@ -45,11 +45,11 @@ pub(crate) struct Outcome {
     /// Objective at `x`.
     pub f: f64,
     /// Iterations taken.
-    #[cfg_attr(not(test), allow(dead_code))]
+    #[cfg_attr(not(test), allow(dead_code, reason = "read by the unit tests only"))]
     pub iterations: usize,
     /// True when a convergence test (rather than the iteration cap or a failed line search)
     /// ended the run.
-    #[cfg_attr(not(test), allow(dead_code))]
+    #[cfg_attr(not(test), allow(dead_code, reason = "read by the unit tests only"))]
     pub converged: bool,
 }
 
@@ -214,7 +214,7 @@ where
 
 /// Strong-Wolfe line search along `d` from `x` (objective `f0`, slope `dg0 < 0`). On success
 /// writes the accepted point and its gradient to `x_out` / `g_out` and returns its objective.
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments, reason = "the search state")]
 fn line_search<F>(
     f: &mut F,
     x: &[f64],

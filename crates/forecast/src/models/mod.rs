@@ -59,7 +59,7 @@ pub(crate) fn mix(a: &[Point], b: &[Point], weight_a: &[f64]) -> Vec<Point> {
 
 /// Fit the single model `kind` on all of `hist` and forecast `horizon` days after it
 /// (`intervals`: with the 95% interval; `reuse`: what an earlier fit of this series found).
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments, reason = "one fit's inputs")]
 pub(crate) fn fit_predict(
     engine: &Engine,
     kind: ModelKind,

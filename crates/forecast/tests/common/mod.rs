@@ -1,5 +1,5 @@
 //! Synthetic demand with known structure, shared by the integration tests.
-#![allow(dead_code)]
+#![allow(dead_code, reason = "each test binary uses a different part")]
 
 use chrono::{Datelike, NaiveDate};
 
