@@ -8,7 +8,8 @@ use axum::response::Response;
 use crate::app::AppState;
 
 /// Counts every request under its route template (`GET /api/products/{sku}`), so that
-/// per-SKU paths do not explode the number of series.
+/// per-SKU paths do not explode the number of series; a request no route matched is
+/// counted under one fixed label.
 pub async fn record_metrics(
     State(state): State<AppState>,
     request: Request,
@@ -16,14 +17,17 @@ pub async fn record_metrics(
 ) -> Response {
     let started = Instant::now();
     let method = method_label(request.method());
-    let route = match request.extensions().get::<MatchedPath>() {
-        Some(path) => format!("{method} {}", path.as_str()),
-        None => format!("{method} (unmatched)"),
-    };
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|path| path.as_str().to_owned());
     let response = next.run(request).await;
-    state
-        .metrics
-        .record(&route, response.status().as_u16(), started.elapsed());
+    state.metrics.record_request(
+        method,
+        route.as_deref(),
+        response.status(),
+        started.elapsed(),
+    );
     response
 }
 

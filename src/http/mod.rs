@@ -11,11 +11,14 @@ pub mod routes;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
-use axum::routing::{get, post, put};
+use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::app::AppState;
 use error::ApiError;
@@ -27,85 +30,62 @@ use routes::{
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .route("/auth/register", post(auth::register))
-        .route("/auth/login", post(auth::login))
-        .route("/auth/refresh", post(auth::refresh))
-        .route("/auth/logout", post(auth::logout))
+    // Each route is declared once, here: the router and the OpenAPI document both come
+    // from the handlers' `#[utoipa::path]` annotations. One `routes!` per path.
+    let (routes, document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(auth::register))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::refresh))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::profile, auth::update_profile))
+        .routes(routes!(auth::change_password))
+        .routes(routes!(users::list))
+        .routes(routes!(users::change_role))
+        .routes(routes!(users::change_status))
+        .routes(routes!(products::list, products::create))
+        .routes(routes!(products::stats))
+        .routes(routes!(products::get, products::update, products::remove))
+        .routes(routes!(products::ledger, products::change_stock))
+        .routes(routes!(categories::list, categories::create))
+        .routes(routes!(categories::update, categories::remove))
+        .routes(routes!(transactions::list, transactions::checkout))
+        .routes(routes!(transactions::export_csv))
+        .routes(routes!(transactions::get))
+        .routes(routes!(events::list, events::create))
+        .routes(routes!(events::get, events::update, events::remove))
+        .routes(routes!(predictions::model_versions))
+        .routes(routes!(predictions::predict))
+        .routes(routes!(predictions::predict_async))
+        .routes(routes!(predictions::predict_task))
+        .routes(routes!(predictions::recommendations))
+        .routes(routes!(predictions::train_product))
+        .routes(routes!(predictions::train_all))
+        .routes(routes!(predictions::active))
+        .routes(routes!(predictions::scheduled))
+        .routes(routes!(predictions::task))
+        .routes(routes!(predictions::cancel))
+        .routes(routes!(dashboard::stats))
+        .routes(routes!(settings::get, settings::update))
+        .routes(routes!(settings::status))
+        .routes(routes!(operations::health))
+        .routes(routes!(operations::ready))
+        .routes(routes!(operations::metrics))
+        .routes(routes!(operations::cache_stats))
+        .split_for_parts();
+    let document = openapi::render(&document);
+
+    let request_timeout = state.config.request_timeout();
+    let max_body = state.config.max_body_bytes;
+    routes
         .route(
-            "/auth/profile",
-            get(auth::profile).put(auth::update_profile),
-        )
-        .route("/auth/change-password", post(auth::change_password))
-        .route("/users", get(users::list))
-        .route("/users/{user_id}/role", put(users::change_role))
-        .route("/users/{user_id}/status", put(users::change_status))
-        .route("/products", get(products::list).post(products::create))
-        .route("/products/stats", get(products::stats))
-        .route(
-            "/products/{sku}",
-            get(products::get)
-                .put(products::update)
-                .delete(products::remove),
-        )
-        .route(
-            "/products/{sku}/stock",
-            get(products::ledger).post(products::change_stock),
-        )
-        .route(
-            "/categories",
-            get(categories::list).post(categories::create),
-        )
-        .route(
-            "/categories/{category_id}",
-            put(categories::update).delete(categories::remove),
-        )
-        .route(
-            "/transactions",
-            get(transactions::list).post(transactions::checkout),
-        )
-        .route("/transactions/export.csv", get(transactions::export_csv))
-        .route("/transactions/{transaction_id}", get(transactions::get))
-        .route("/events", get(events::list).post(events::create))
-        .route(
-            "/events/{event_id}",
-            get(events::get).put(events::update).delete(events::remove),
-        )
-        .route("/products/{sku}/models", get(predictions::model_versions))
-        .route("/predict", post(predictions::predict))
-        .route("/predict/async", post(predictions::predict_async))
-        .route("/predict/task/{task_id}", get(predictions::predict_task))
-        .route("/recommendations", get(predictions::recommendations))
-        .route(
-            "/tasks/training/product/{sku}",
-            post(predictions::train_product),
-        )
-        .route("/tasks/training/all", post(predictions::train_all))
-        .route("/tasks/active", get(predictions::active))
-        .route("/tasks/scheduled", get(predictions::scheduled))
-        .route("/tasks/{task_id}", get(predictions::task))
-        .route("/tasks/{task_id}/cancel", post(predictions::cancel))
-        .route("/dashboard-stats", get(dashboard::stats))
-        .route("/settings", get(settings::get).put(settings::update))
-        .route("/settings/status", get(settings::status))
-        .route("/openapi.json", {
-            let document = openapi::rendered();
+            "/api/openapi.json",
             get(move || async move {
                 (
                     [(axum::http::header::CONTENT_TYPE, "application/json")],
                     document,
                 )
-            })
-        });
-
-    let request_timeout = state.config.request_timeout();
-    let max_body = state.config.max_body_bytes;
-    Router::new()
-        .nest("/api", api)
-        .route("/health", get(operations::health))
-        .route("/ready", get(operations::ready))
-        .route("/metrics", get(operations::metrics))
-        .route("/cache-stats", get(operations::cache_stats))
+            }),
+        )
         .fallback(|| async { ApiError::NoRoute })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(axum::middleware::from_fn_with_state(

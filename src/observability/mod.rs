@@ -1,8 +1,10 @@
-//! Logs and request metrics.
+//! Logs and metrics.
 
-mod route_metrics;
+mod recorder;
+mod route_summary;
 
-pub use route_metrics::{MetricsSummary, RouteMetrics, RouteSummary};
+pub use self::recorder::{Metrics, RouteMetrics, names};
+pub use self::route_summary::{MetricsSummary, RouteSummary};
 
 use tracing_subscriber::EnvFilter;
 

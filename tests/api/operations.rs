@@ -187,3 +187,101 @@ async fn made_up_methods_are_counted_under_one_label() {
     );
     assert_eq!(json.body["routes"]["OTHER /health"]["count"], 50);
 }
+
+/// Client input (made-up methods, random paths, per-SKU paths) must not grow the number of
+/// series: after one flood has shown every label combination, a second flood with new
+/// methods and paths adds none.
+#[tokio::test]
+async fn flooding_with_made_up_methods_and_random_paths_adds_no_series() {
+    let app = TestApp::spawn().await;
+    let flood = |round: u32| {
+        let app = &app;
+        async move {
+            for n in round * 30..(round + 1) * 30 {
+                let made_up = Method::from_bytes(format!("MADEUP{n}").as_bytes()).unwrap();
+                app.request(made_up.clone(), &format!("/nowhere/{n}"), None, None)
+                    .await;
+                app.request(made_up, &format!("/api/products/SKU-{n}"), None, None)
+                    .await;
+                app.request(Method::GET, &format!("/random/{n}/path"), None, None)
+                    .await;
+                app.request(Method::GET, &format!("/api/products/SKU-{n}"), None, None)
+                    .await;
+            }
+        }
+    };
+    let series = || async {
+        let json = app.request(Method::GET, "/metrics", None, None).await;
+        let text = app
+            .request(Method::GET, "/metrics?format=prometheus", None, None)
+            .await
+            .text;
+        let lines = text
+            .lines()
+            .filter(|line| !line.is_empty() && !line.starts_with('#'))
+            .count();
+        (json.body["routes"].as_object().unwrap().len(), lines)
+    };
+
+    flood(0).await;
+    // `/metrics` counts itself once answered: let it be a series before counting.
+    app.request(Method::GET, "/metrics", None, None).await;
+    let before = series().await;
+    flood(1).await;
+    let after = series().await;
+    assert_eq!(before, after, "(JSON routes, Prometheus series)");
+
+    let json = app.request(Method::GET, "/metrics", None, None).await;
+    let routes = &json.body["routes"];
+    assert_eq!(routes["OTHER unmatched"]["count"], 60);
+    assert_eq!(routes["GET unmatched"]["count"], 60);
+    assert_eq!(routes["GET /api/products/{sku}"]["count"], 60);
+    assert_eq!(routes["OTHER /api/products/{sku}"]["count"], 60);
+}
+
+/// The router and the document come from one declaration: every documented operation is
+/// routed (answered by its handler, not by the no-route or wrong-method fallbacks).
+#[tokio::test]
+async fn every_documented_operation_is_routed() {
+    let app = TestApp::spawn().await;
+    let doc = app
+        .request(Method::GET, "/api/openapi.json", None, None)
+        .await;
+    let paths = doc.body["paths"].as_object().unwrap();
+    let mut routed = 0;
+    for (path, item) in paths {
+        let concrete = path
+            .split('/')
+            .map(|segment| {
+                if segment.starts_with('{') {
+                    "1"
+                } else {
+                    segment
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        let operations = item.as_object().unwrap().keys().filter(|key| {
+            [
+                "get", "put", "post", "delete", "patch", "head", "options", "trace",
+            ]
+            .contains(&key.as_str())
+        });
+        for method in operations {
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            // No token and no body: a handler refuses, but it is the handler that answers.
+            let answer = app.request(method.clone(), &concrete, None, None).await;
+            assert_ne!(
+                answer.status,
+                StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {path} is documented but not routed"
+            );
+            assert!(
+                !answer.text.contains("no route for this path"),
+                "{method} {path} is documented but not routed"
+            );
+            routed += 1;
+        }
+    }
+    assert!(routed >= 50, "only {routed} operations documented");
+}
