@@ -10,7 +10,7 @@ use tokio::net::TcpListener;
 use crate::config::Config;
 use crate::demo;
 use crate::domain::auth::{self, Authenticator};
-use crate::observability::RouteMetrics;
+use crate::observability::Metrics;
 use crate::services::Services;
 use crate::storage::{Backend, Db, secrets};
 
@@ -21,7 +21,7 @@ use crate::storage::{Backend, Db, secrets};
 pub struct AppState {
     pub services: Services,
     pub auth: Arc<Authenticator>,
-    pub metrics: Arc<RouteMetrics>,
+    pub metrics: Arc<Metrics>,
     pub started_at: Instant,
 }
 
@@ -65,7 +65,7 @@ impl AppState {
         Ok(AppState {
             services,
             auth: Arc::new(auth),
-            metrics: Arc::new(RouteMetrics::default()),
+            metrics: Arc::new(Metrics::default()),
             started_at: Instant::now(),
         })
     }

@@ -3,7 +3,7 @@
 mod recorder;
 mod route_summary;
 
-pub use self::recorder::{Metrics, RouteMetrics, names};
+pub use self::recorder::{Metrics, names};
 pub use self::route_summary::{MetricsSummary, RouteSummary};
 
 use tracing_subscriber::EnvFilter;

@@ -57,9 +57,6 @@ pub struct Metrics {
     next_upkeep_ms: AtomicU64,
 }
 
-/// The name `AppState` knows this type by.
-pub type RouteMetrics = Metrics;
-
 impl Default for Metrics {
     fn default() -> Self {
         Self::new()
