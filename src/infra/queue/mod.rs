@@ -2,42 +2,41 @@
 //! the embedded mode, its PostgreSQL backend otherwise), `siprems worker` processes that
 //! run jobs with retries, exponential back-off, a time limit and cancellation, and the
 //! nightly retraining schedule.
+//!
+//! - this module: the queue itself (enqueue, look up, cancel) and how tasks look to clients;
+//! - [`worker`]: running jobs;
+//! - [`scheduler`]: the nightly retraining schedule.
 
-use std::str::FromStr;
-use std::sync::Arc;
+mod scheduler;
+mod worker;
+
+pub use scheduler::{TrainingSchedule, run_scheduler};
+pub use worker::run_worker;
+
 use std::time::Duration;
 
-use apalis::layers::retry::HasherRng;
-use apalis::layers::retry::backoff::{ExponentialBackoffMaker, MakeBackoff};
-use apalis::prelude::{
-    AbortError, Attempt, BackendExt, BoxDynError, Data, RetryPolicy, Strategy, TaskId,
-    WorkerBuilder, WorkerBuilderExt,
-};
-use apalis_postgres::{PostgresStorage, Pubsub};
-use apalis_sqlite::SqliteStorage;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
-use tokio::sync::watch;
 use utoipa::ToSchema;
 
-use crate::domain::forecasting::{Forecaster, Horizon};
+use crate::domain::forecasting::Horizon;
 use crate::domain::sku::Sku;
 use crate::domain::{DomainError, DomainResult, millis_to_rfc3339};
 use crate::storage::jobs::{self, QueueStore, TaskRow};
 
 /// Retries after a failed first run; a job runs at most `RETRIES + 1` times.
-const RETRIES: usize = 3;
-const MAX_ATTEMPTS: i64 = RETRIES as i64 + 1;
+pub(super) const RETRIES: usize = 3;
+pub(super) const MAX_ATTEMPTS: i64 = RETRIES as i64 + 1;
 /// Back-off before the first retry; it doubles for each further one (with some jitter).
-const BACKOFF_BASE: Duration = Duration::from_secs(5);
-const BACKOFF_MAX: Duration = Duration::from_secs(300);
+pub(super) const BACKOFF_BASE: Duration = Duration::from_secs(5);
+pub(super) const BACKOFF_MAX: Duration = Duration::from_secs(300);
 /// How often a worker beats; a worker silent for two beats is dead, and another worker
 /// re-enqueues the job it held.
 pub const HEARTBEAT: Duration = Duration::from_secs(30);
 /// How often an idle worker looks for due jobs (PostgreSQL also wakes it on a new job).
-const POLL_INTERVAL: Duration = Duration::from_secs(1);
+pub(super) const POLL_INTERVAL: Duration = Duration::from_secs(1);
 /// How often a running job checks whether it was cancelled.
-const CANCEL_CHECK: Duration = Duration::from_secs(1);
+pub(super) const CANCEL_CHECK: Duration = Duration::from_secs(1);
 /// Stale models are retrained at most this long after the change that made them stale,
 /// so a burst of event edits costs one training run.
 pub const RETRAIN_DEBOUNCE: Duration = Duration::from_secs(60);
@@ -277,250 +276,9 @@ impl JobQueue {
     }
 }
 
-/// Whether a failure is worth another attempt (bad input never gets better).
-fn is_retryable(error: &DomainError) -> bool {
-    !matches!(
-        error,
-        DomainError::NotFound(_) | DomainError::Validation { .. } | DomainError::Conflict(_)
-    )
-}
-
-async fn execute(forecaster: &Forecaster, spec: &JobSpec) -> DomainResult<serde_json::Value> {
-    let to_json = |value: Result<serde_json::Value, serde_json::Error>| {
-        value.map_err(|e| DomainError::internal("serializing a job result", e))
-    };
-    match spec {
-        JobSpec::TrainProduct { sku } => {
-            to_json(serde_json::to_value(forecaster.train_product(sku).await?))
-        }
-        JobSpec::TrainAll => to_json(serde_json::to_value(forecaster.train_many(false).await?)),
-        JobSpec::TrainStale => to_json(serde_json::to_value(forecaster.train_many(true).await?)),
-        JobSpec::Predict { sku, days } => {
-            to_json(serde_json::to_value(forecaster.predict(sku, *days).await?))
-        }
-    }
-}
-
-/// What every job of a worker needs.
-#[derive(Clone)]
-struct Runner {
-    forecaster: Arc<Forecaster>,
-    store: QueueStore,
-    time_limit: Duration,
-}
-
-/// Resolves once the task has been cancelled.
-async fn cancellation(store: &QueueStore, id: &str) {
-    loop {
-        tokio::time::sleep(CANCEL_CHECK).await;
-        if store.is_cancelled(id).await.unwrap_or(false) {
-            return;
-        }
-    }
-}
-
-/// One attempt at one job. A transient failure is an ordinary error, which apalis'
-/// retry policy retries; a failure not worth retrying (and a cancellation) aborts.
-async fn run_job(
-    spec: JobSpec,
-    id: TaskId,
-    attempt: Attempt,
-    runner: Data<Runner>,
-) -> Result<serde_json::Value, BoxDynError> {
-    let id = id.to_string();
-    tracing::info!(task = %id, job = ?spec, attempt = attempt.current(), "job started");
-    let limit = runner.time_limit;
-    let work = async {
-        match tokio::time::timeout(limit, execute(&runner.forecaster, &spec)).await {
-            Ok(outcome) => outcome,
-            Err(_) => Err(DomainError::unexpected(format!(
-                "timed out after {} s",
-                limit.as_secs()
-            ))),
-        }
-    };
-    tokio::select! {
-        outcome = work => match outcome {
-            Ok(result) => {
-                tracing::info!(task = %id, "job succeeded");
-                Ok(result)
-            }
-            Err(error) if is_retryable(&error) => {
-                tracing::warn!(task = %id, %error, attempt = attempt.current(), "job failed");
-                Err(error.to_string().into())
-            }
-            Err(error) => {
-                tracing::warn!(task = %id, %error, "job failed; not worth a retry");
-                Err(Box::new(AbortError::new(error.to_string())))
-            }
-        },
-        () = cancellation(&runner.store, &id) => {
-            tracing::info!(task = %id, "job cancelled");
-            Err(Box::new(AbortError::new("cancelled")))
-        }
-    }
-}
-
-/// Aborted attempts (bad input, cancellation) are final.
-fn not_aborted(error: &BoxDynError) -> bool {
-    error.downcast_ref::<AbortError>().is_none()
-}
-
-/// Builds and runs an apalis worker over `backend`: one job at a time (training already
-/// uses every core), retried `RETRIES` times with exponential back-off unless aborted.
-macro_rules! run_apalis_worker {
-    ($name:expr, $backend:expr, $runner:expr) => {{
-        let backoff =
-            ExponentialBackoffMaker::new(BACKOFF_BASE, BACKOFF_MAX, 0.25, HasherRng::default())
-                .expect("valid back-off bounds")
-                .make_backoff();
-        let policy = RetryPolicy::retries(RETRIES)
-            .with_backoff(backoff)
-            .retry_if(not_aborted);
-        WorkerBuilder::new($name)
-            .backend($backend)
-            .data($runner)
-            .concurrency(1)
-            .retry(policy)
-            .build(run_job)
-            .run()
-            .await
-    }};
-}
-
-/// Runs queued jobs until `shutdown` turns true. A job interrupted by the shutdown (or by
-/// the process dying) stays claimed by this worker until its heartbeat is missed; then
-/// any other worker, or this one's successor, re-enqueues and runs it.
-pub async fn run_worker(
-    queue: JobQueue,
-    forecaster: Arc<Forecaster>,
-    time_limit: Duration,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let runner = Runner {
-        forecaster,
-        store: queue.store.clone(),
-        time_limit,
-    };
-    loop {
-        // Each run registers under a new name: apalis refuses a name seen alive lately.
-        let name = format!("siprems-{}", ulid::Ulid::generate());
-        let run = async {
-            match &queue.store {
-                QueueStore::Sqlite(pool) => {
-                    let backend = SqliteStorage::<JobSpec>::new(pool)
-                        .with_config(QueueStore::sqlite_config(queue.heartbeat))
-                        .poll_with_interval(POLL_INTERVAL);
-                    run_apalis_worker!(name.as_str(), backend, runner.clone())
-                }
-                QueueStore::Postgres(pool) => {
-                    let wake = Strategy::new()
-                        .stream(Pubsub::new(pool.clone(), jobs::QUEUE.to_owned()))
-                        .interval(POLL_INTERVAL);
-                    let backend = PostgresStorage::<JobSpec>::new(pool)
-                        .with_config(QueueStore::postgres_config(queue.heartbeat))
-                        .poll_with_strategy(wake);
-                    run_apalis_worker!(name.as_str(), backend, runner.clone())
-                }
-            }
-        };
-        tokio::select! {
-            outcome = run => {
-                if let Err(error) = outcome {
-                    tracing::warn!(%error, "job worker stopped; restarting");
-                }
-            }
-            () = stopped(&mut shutdown) => return,
-        }
-        tokio::select! {
-            () = tokio::time::sleep(Duration::from_secs(5)) => {}
-            () = stopped(&mut shutdown) => return,
-        }
-    }
-}
-
-/// Resolves once `shutdown` is true (or can no longer change).
-async fn stopped(shutdown: &mut watch::Receiver<bool>) {
-    while !*shutdown.borrow_and_update() {
-        if shutdown.changed().await.is_err() {
-            return;
-        }
-    }
-}
-
-/// The retraining schedule, a cron expression with seconds (`0 0 2 * * *` = 02:00 UTC).
-#[derive(Debug, Clone)]
-pub struct TrainingSchedule(cron::Schedule);
-
-impl FromStr for TrainingSchedule {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        cron::Schedule::from_str(text)
-            .map(TrainingSchedule)
-            .map_err(|e| format!("invalid cron expression {text:?}: {e}"))
-    }
-}
-
-impl TrainingSchedule {
-    pub fn next_after(&self, after: chrono::DateTime<Utc>) -> Option<chrono::DateTime<Utc>> {
-        self.0.after(&after).next()
-    }
-}
-
-/// Enqueues the nightly retraining of all models at each scheduled time. The dedupe key
-/// is the scheduled instant, so any number of schedulers enqueue each run once.
-pub async fn run_scheduler(
-    queue: JobQueue,
-    schedule: TrainingSchedule,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    loop {
-        let Some(next) = schedule.next_after(Utc::now()) else {
-            tracing::warn!("the training schedule has no future run");
-            return;
-        };
-        let wait = (next - Utc::now()).to_std().unwrap_or_default();
-        tokio::select! {
-            () = tokio::time::sleep(wait) => {}
-            _ = shutdown.changed() => return,
-        }
-        let key = format!("nightly:{}", next.to_rfc3339());
-        match queue
-            .enqueue(&JobSpec::TrainAll, Duration::ZERO, Some(&key))
-            .await
-        {
-            Ok(task) => tracing::info!(task = %task.task_id, "scheduled retraining enqueued"),
-            Err(error) => tracing::error!(%error, "could not enqueue the scheduled retraining"),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn schedules_parse_and_fire_at_the_configured_time() {
-        let schedule: TrainingSchedule = "0 0 2 * * *".parse().unwrap();
-        let after = chrono::DateTime::parse_from_rfc3339("2026-11-26T03:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc);
-        assert_eq!(
-            schedule.next_after(after).unwrap().to_rfc3339(),
-            "2026-11-27T02:00:00+00:00"
-        );
-        assert!("every night".parse::<TrainingSchedule>().is_err());
-    }
-
-    #[test]
-    fn only_transient_failures_are_retried() {
-        assert!(!is_retryable(&DomainError::not_found("product X")));
-        assert!(!is_retryable(&DomainError::Conflict(
-            "short history".into()
-        )));
-        assert!(is_retryable(&DomainError::unexpected("optimizer crashed")));
-    }
 
     #[test]
     fn job_specs_serialize_with_their_kind() {

@@ -3,13 +3,16 @@
 
 use std::time::Duration;
 
-use argon2::Argon2;
-use argon2::password_hash::{
-    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
-};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+mod backoff;
+mod passwords;
+
+use backoff::LoginBackoff;
+use passwords::{MAX_PASSWORD, hash_password_blocking, verify_password};
+pub use passwords::{check_password_rules, generate_password, generate_secret, hash_password};
 
 use super::{DomainError, DomainResult, required_text};
 use crate::infra::shared_store::SharedStore;
@@ -143,9 +146,6 @@ pub struct Authenticator {
 /// a role change or deactivation applies at once on the instance that made it and within
 /// this time on the others.
 pub const PRINCIPAL_TTL: Duration = Duration::from_secs(5);
-
-const MIN_PASSWORD: usize = 8;
-const MAX_PASSWORD: usize = 128;
 
 impl Authenticator {
     pub fn new(secret: &[u8], access_ttl: Duration, refresh_ttl: Duration) -> DomainResult<Self> {
@@ -371,60 +371,6 @@ impl Authenticator {
     }
 }
 
-/// Failed logins of one account, kept in the shared store for a quarter of an hour.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct LoginBackoff {
-    failures: u32,
-    last_failure_ms: i64,
-}
-
-/// Failures allowed before attempts have to wait.
-const FREE_FAILURES: u32 = 5;
-const MAX_WAIT: Duration = Duration::from_secs(300);
-const FAILURE_MEMORY: Duration = Duration::from_secs(900);
-
-impl LoginBackoff {
-    fn key(email: &str) -> String {
-        format!("login:{email}")
-    }
-
-    async fn load(shared: &dyn SharedStore, email: &str) -> LoginBackoff {
-        match shared.get(&Self::key(email)).await {
-            Ok(Some(text)) => serde_json::from_str(&text).unwrap_or_default(),
-            // An unreachable store must not lock everyone out.
-            _ => LoginBackoff::default(),
-        }
-    }
-
-    /// How long the next attempt must still wait, if at all.
-    fn wait(&self) -> Option<Duration> {
-        if self.failures < FREE_FAILURES {
-            return None;
-        }
-        let penalty =
-            Duration::from_secs(1 << (self.failures - FREE_FAILURES).min(9)).min(MAX_WAIT);
-        let since = chrono::Utc::now().timestamp_millis() - self.last_failure_ms;
-        let remaining = penalty.as_millis() as i64 - since;
-        (remaining > 0).then(|| Duration::from_millis(remaining as u64))
-    }
-
-    async fn record_failure(&self, shared: &dyn SharedStore, email: &str) {
-        let next = LoginBackoff {
-            failures: self.failures + 1,
-            last_failure_ms: chrono::Utc::now().timestamp_millis(),
-        };
-        if let Ok(text) = serde_json::to_string(&next) {
-            let _ = shared.set(&Self::key(email), &text, FAILURE_MEMORY).await;
-        }
-    }
-
-    async fn clear(&self, shared: &dyn SharedStore, email: &str) {
-        if self.failures > 0 {
-            let _ = shared.delete(&Self::key(email)).await;
-        }
-    }
-}
-
 pub fn normalize_email(email: &str) -> DomainResult<String> {
     let email = email.trim().to_lowercase();
     let valid = email.len() <= 254
@@ -441,48 +387,6 @@ pub fn normalize_email(email: &str) -> DomainResult<String> {
         ));
     }
     Ok(email)
-}
-
-pub fn check_password_rules(password: &str) -> DomainResult<()> {
-    let chars = password.chars().count();
-    if chars < MIN_PASSWORD {
-        return Err(DomainError::validation(format!(
-            "password must be at least {MIN_PASSWORD} characters"
-        )));
-    }
-    if password.len() > MAX_PASSWORD {
-        return Err(DomainError::validation(format!(
-            "password must be at most {MAX_PASSWORD} bytes"
-        )));
-    }
-    Ok(())
-}
-
-fn hash_password_blocking(password: &str) -> DomainResult<String> {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| DomainError::internal("hashing a password", e.to_string()))
-}
-
-/// Argon2id is deliberately slow; it runs on the blocking pool, not on the async threads.
-pub async fn hash_password(password: String) -> DomainResult<String> {
-    tokio::task::spawn_blocking(move || hash_password_blocking(&password))
-        .await
-        .map_err(|e| DomainError::internal("password hashing task", e))?
-}
-
-async fn verify_password(password: String, hash: String) -> DomainResult<bool> {
-    tokio::task::spawn_blocking(move || {
-        let parsed = PasswordHash::new(&hash)
-            .map_err(|e| DomainError::internal("stored password hash is invalid", e.to_string()))?;
-        Ok(Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok())
-    })
-    .await
-    .map_err(|e| DomainError::internal("password check task", e))?
 }
 
 /// Creates the first admin on an empty database. Returns the generated password when
@@ -530,27 +434,6 @@ pub async fn create_user(
     }
 }
 
-pub fn generate_password() -> String {
-    use rand::Rng;
-    use rand::distr::Alphanumeric;
-    rand::rng()
-        .sample_iter(&Alphanumeric)
-        .take(20)
-        .map(char::from)
-        .collect()
-}
-
-/// A fresh random secret for signing tokens in the embedded mode.
-pub fn generate_secret() -> String {
-    use rand::Rng;
-    use rand::distr::Alphanumeric;
-    rand::rng()
-        .sample_iter(&Alphanumeric)
-        .take(64)
-        .map(char::from)
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -561,43 +444,6 @@ mod tests {
         for bad in ["", "no-at", "@shop.id", "a@nodot", "a b@shop.id", "a@.id"] {
             assert!(normalize_email(bad).is_err(), "{bad} accepted");
         }
-    }
-
-    #[test]
-    fn password_rules() {
-        assert!(check_password_rules("short").is_err());
-        assert!(check_password_rules("long enough").is_ok());
-        assert!(check_password_rules(&"x".repeat(200)).is_err());
-    }
-
-    #[test]
-    fn login_back_off_starts_after_five_failures_and_doubles() {
-        let now = chrono::Utc::now().timestamp_millis();
-        let fresh = LoginBackoff {
-            failures: 4,
-            last_failure_ms: now,
-        };
-        assert!(fresh.wait().is_none());
-        let fifth = LoginBackoff {
-            failures: 5,
-            last_failure_ms: now,
-        };
-        assert!(fifth.wait().is_some_and(|w| w <= Duration::from_secs(1)));
-        let seventh = LoginBackoff {
-            failures: 7,
-            last_failure_ms: now,
-        };
-        assert!(seventh.wait().is_some_and(|w| w > Duration::from_secs(3)));
-        let long_ago = LoginBackoff {
-            failures: 7,
-            last_failure_ms: now - 10_000,
-        };
-        assert!(long_ago.wait().is_none());
-        let many = LoginBackoff {
-            failures: 40,
-            last_failure_ms: now,
-        };
-        assert!(many.wait().is_some_and(|w| w <= MAX_WAIT));
     }
 
     #[test]
