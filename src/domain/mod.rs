@@ -12,6 +12,7 @@ pub mod forecasting;
 pub mod money;
 pub mod products;
 pub mod recommendations;
+pub mod sales;
 pub mod settings;
 pub mod sku;
 pub mod users;

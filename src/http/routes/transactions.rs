@@ -3,8 +3,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::app::AppState;
-use crate::domain::checkout::{self, CheckoutRequest, ExportQuery, SaleQuery, SaleView};
+use crate::domain::checkout::{self, CheckoutRequest};
 use crate::domain::products::Page;
+use crate::domain::sales::{self, ExportQuery, SaleQuery, SaleView};
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{Admin, CurrentUser, Json, Path, Query};
 
@@ -51,7 +52,7 @@ pub async fn list(
     CurrentUser(user): CurrentUser,
     Query(query): Query<SaleQuery>,
 ) -> ApiResult<axum::Json<Page<SaleView>>> {
-    Ok(axum::Json(checkout::list(&state.db, &user, query).await?))
+    Ok(axum::Json(sales::list(&state.db, &user, query).await?))
 }
 
 #[utoipa::path(get, path = "/api/transactions/{transaction_id}", tag = "transactions", security(("bearer" = [])),
@@ -61,7 +62,7 @@ pub async fn get(
     CurrentUser(user): CurrentUser,
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<SaleView>> {
-    Ok(axum::Json(checkout::get(&state.db, &user, id).await?))
+    Ok(axum::Json(sales::get(&state.db, &user, id).await?))
 }
 
 #[utoipa::path(get, path = "/api/transactions/export.csv", tag = "transactions", security(("bearer" = [])),
@@ -71,7 +72,7 @@ pub async fn export_csv(
     Admin(_): Admin,
     Query(query): Query<ExportQuery>,
 ) -> ApiResult<Response> {
-    let csv = checkout::export_csv(&state.db, query).await?;
+    let csv = sales::export_csv(&state.db, query).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
