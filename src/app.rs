@@ -43,7 +43,8 @@ impl AppState {
             secret.as_bytes(),
             config.access_token_ttl(),
             config.refresh_token_ttl(),
-        )?;
+        )?
+        .with_sessions(config.session_max_age(), config.refresh_grace());
 
         if let Some(password) = auth::bootstrap_admin(
             &services.db,

@@ -115,6 +115,25 @@ pub struct Config {
     #[arg(long, global = true, env = "SIPREMS_REFRESH_TOKEN_TTL", default_value_t = 30 * 24 * 3600)]
     pub refresh_token_ttl_secs: u64,
 
+    /// Absolute lifetime of a session (a login), in seconds: refreshing fails after it.
+    #[arg(long, global = true, env = "SIPREMS_SESSION_MAX_AGE", default_value_t = 30 * 24 * 3600)]
+    pub session_max_age_secs: u64,
+
+    /// Seconds during which presenting a just-spent refresh token again returns the same
+    /// new pair (two tabs, a retried request) instead of ending the session as a reuse.
+    #[arg(
+        long,
+        global = true,
+        env = "SIPREMS_REFRESH_GRACE",
+        default_value_t = 30
+    )]
+    pub refresh_grace_secs: u64,
+
+    /// Whether anyone may register (`POST /api/auth/register`); such accounts wait for an
+    /// admin's approval. Closed (0) by default: the owner creates the accounts.
+    #[arg(long, global = true, env = "SIPREMS_OPEN_REGISTRATION", default_value = "0", value_parser = parse_flag)]
+    pub open_registration: bool,
+
     /// Largest accepted request body, in bytes.
     #[arg(long, global = true, env = "SIPREMS_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
@@ -217,6 +236,14 @@ impl Config {
 
     pub fn refresh_token_ttl(&self) -> Duration {
         Duration::from_secs(self.refresh_token_ttl_secs)
+    }
+
+    pub fn session_max_age(&self) -> Duration {
+        Duration::from_secs(self.session_max_age_secs)
+    }
+
+    pub fn refresh_grace(&self) -> Duration {
+        Duration::from_secs(self.refresh_grace_secs)
     }
 
     pub fn job_time_limit(&self) -> Duration {

@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::demo;
 use crate::domain::auth::{self, Role};
 use crate::domain::sku::Sku;
+use crate::domain::users;
 use crate::import;
 use crate::observability;
 use crate::services::Services;
@@ -107,6 +108,19 @@ enum UserCommand {
         #[arg(long, value_enum, default_value = "admin")]
         role: CliRole,
     },
+    /// Set a user's password (generated and printed when omitted). The user must change it
+    /// at their next opportunity; their sessions end.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+        #[arg(long, env = "SIPREMS_NEW_USER_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// Approve a self-registered account: it becomes an active cashier.
+    Approve {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -162,7 +176,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 CliRole::Admin => Role::Admin,
                 CliRole::Cashier => Role::Cashier,
             };
-            let user = auth::create_user(&services.db, &email, &full_name, &password, role).await?;
+            // A printed password must be replaced by its user; one the operator chose need not.
+            let must_change = generated.is_some();
+            let user = auth::create_user(
+                &services.db,
+                &email,
+                &full_name,
+                &password,
+                role,
+                must_change,
+            )
+            .await?;
             println!(
                 "created {} ({}) with id {}",
                 user.email,
@@ -172,6 +196,35 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(password) = generated {
                 println!("password: {password}");
             }
+            Ok(())
+        }
+        Command::User(UserCommand::ResetPassword { email, password }) => {
+            let services = Services::build(config).await?;
+            let user_id = users::id_by_email(&services.db, &email).await?;
+            // No cache of this process holds the user; other instances notice within the
+            // principal cache's lifetime.
+            let authenticator = cli_authenticator()?;
+            let reset = users::reset_password(
+                &services.db,
+                &authenticator,
+                user_id,
+                users::PasswordReset { password },
+            )
+            .await?;
+            println!(
+                "reset the password of {}; they must change it and were signed out",
+                reset.user.email
+            );
+            if let Some(password) = reset.generated_password {
+                println!("password: {password}");
+            }
+            Ok(())
+        }
+        Command::User(UserCommand::Approve { email }) => {
+            let services = Services::build(config).await?;
+            let user_id = users::id_by_email(&services.db, &email).await?;
+            let user = users::approve(&services.db, &cli_authenticator()?, user_id).await?;
+            println!("approved {} ({})", user.email, user.role.as_str());
             Ok(())
         }
         Command::Import {
@@ -263,4 +316,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// An authenticator for account commands that only need its cache-forgetting side (they
+/// sign no tokens): a throwaway key.
+fn cli_authenticator() -> anyhow::Result<auth::Authenticator> {
+    Ok(auth::Authenticator::new(
+        auth::generate_secret().as_bytes(),
+        std::time::Duration::from_secs(1),
+        std::time::Duration::from_secs(1),
+    )?)
 }

@@ -118,6 +118,29 @@ impl FromRequestParts<AppState> for CurrentUser {
     }
 }
 
+/// The client's address, as the rate limits see it (the peer, or the proxy's forwarded
+/// address when `SIPREMS_TRUST_PROXY` is set); None when unknown.
+pub struct ClientAddress(pub Option<std::net::IpAddr>);
+
+impl FromRequestParts<AppState> for ClientAddress {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0);
+        Ok(ClientAddress(super::rate_limit::client_address(
+            &parts.headers,
+            peer,
+            state.config.trust_proxy,
+        )))
+    }
+}
+
 /// A signed-in admin; anyone else gets 403.
 pub struct Admin(pub Principal);
 

@@ -48,6 +48,13 @@ pub const LOGIN: Limit = Limit {
     rate: 1.0,
     burst: 10,
 };
+/// Registering and changing a password: each costs an Argon2 hash and neither is
+/// something a person does often.
+pub const ACCOUNT: Limit = Limit {
+    class: "account",
+    rate: 0.1,
+    burst: 5,
+};
 
 pub fn limit_for(method: &Method, path: &str) -> Option<Limit> {
     if !path.starts_with("/api/") || path == "/api/openapi.json" {
@@ -59,12 +66,16 @@ pub fn limit_for(method: &Method, path: &str) -> Option<Limit> {
         CHAT
     } else if method == Method::POST && path == "/api/auth/login" {
         LOGIN
+    } else if method == Method::POST
+        && (path == "/api/auth/register" || path == "/api/auth/change-password")
+    {
+        ACCOUNT
     } else {
         GENERAL
     })
 }
 
-fn client_address(
+pub(crate) fn client_address(
     headers: &HeaderMap,
     peer: Option<SocketAddr>,
     trust_proxy: bool,
@@ -148,6 +159,14 @@ mod tests {
             Some(PREDICT)
         );
         assert_eq!(limit_for(&Method::POST, "/api/auth/login"), Some(LOGIN));
+        assert_eq!(
+            limit_for(&Method::POST, "/api/auth/register"),
+            Some(ACCOUNT)
+        );
+        assert_eq!(
+            limit_for(&Method::POST, "/api/auth/change-password"),
+            Some(ACCOUNT)
+        );
         assert_eq!(limit_for(&Method::GET, "/api/products"), Some(GENERAL));
         assert_eq!(limit_for(&Method::GET, "/health"), None);
         assert_eq!(limit_for(&Method::GET, "/metrics"), None);

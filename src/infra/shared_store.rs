@@ -297,6 +297,11 @@ impl SharedStore for InProcessStore {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .remove(key);
+            // As in Redis, where a rate-limit cell is a key like any other.
+            self.cells
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(key);
             Ok(())
         })
     }

@@ -176,15 +176,14 @@ async fn sql_metacharacters_are_plain_text_everywhere() {
         )
         .await;
     assert_error(&login, StatusCode::UNAUTHORIZED);
-    let register = app
-        .request(
-            Method::POST,
-            "/api/auth/register",
-            None,
-            Some(&json!({"email": "x'--@test.shop", "password": "long-enough-1", "full_name": nasty})),
+    let created = app
+        .post(
+            "/api/users",
+            &app.admin_token,
+            json!({"email": "x'--@test.shop", "password": "long-enough-1", "full_name": nasty, "role": "cashier"}),
         )
         .await;
-    assert_eq!(register.status, StatusCode::CREATED);
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
     assert_eq!(
         app.get("/api/products?include_inactive=true", &token)
             .await

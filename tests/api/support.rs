@@ -253,19 +253,30 @@ impl TestApp {
             .to_owned()
     }
 
-    /// Registers a cashier (every account after the first) and returns their token.
+    /// Creates a cashier through the admin API (self-registration is closed by default)
+    /// and returns their token.
     pub async fn cashier(&self, email: &str) -> String {
         let response = self
-            .request(
-                Method::POST,
-                "/api/auth/register",
-                None,
-                Some(&json!({"email": email, "password": "cashier-password-1", "full_name": "Cashier"})),
+            .post(
+                "/api/users",
+                &self.admin_token,
+                json!({"email": email, "password": "cashier-password-1", "full_name": "Cashier", "role": "cashier"}),
             )
             .await;
         assert_eq!(response.status, StatusCode::CREATED, "{}", response.text);
         assert_eq!(response.body["user"]["role"], "cashier");
         self.login(email, "cashier-password-1").await
+    }
+
+    /// Logs in and returns the whole answer (tokens and user).
+    pub async fn login_response(&self, email: &str, password: &str) -> Response {
+        self.request(
+            Method::POST,
+            "/api/auth/login",
+            None,
+            Some(&json!({"email": email, "password": password})),
+        )
+        .await
     }
 
     pub async fn create_product(&self, sku: &str, price: &str, stock: i64) -> Value {

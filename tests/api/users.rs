@@ -72,6 +72,13 @@ async fn admins_promote_and_deactivate_users_but_not_themselves() {
         )
         .await;
     assert_eq!(promoted.body["role"], "admin");
+    // A role change ends the user's access tokens (at once on this instance); a new
+    // sign-in carries the new role.
+    assert_error(
+        &app.get("/api/users", &cashier).await,
+        StatusCode::UNAUTHORIZED,
+    );
+    let cashier = app.login("kasir@test.shop", "cashier-password-1").await;
     assert_eq!(app.get("/api/users", &cashier).await.status, StatusCode::OK);
 
     let deactivated = app

@@ -1,97 +1,139 @@
-//! Login back-off: after a few failed passwords, further attempts on the account wait,
-//! longer each time, so guessing is slow.
+//! Login back-off: password guessing is slow, and a flood of wrong passwords from one
+//! address cannot lock the owner out from another.
+//!
+//! Two limits, both generic-cell-rate buckets in the shared store ([`SharedStore::admit`]),
+//! which decides and records an attempt in one atomic step (a Lua script in Redis, one
+//! lock in process): there is no read-then-write window in which parallel guesses all see
+//! "not yet limited" and all get through.
+//!
+//! - Per account and client address (`login:pair:{email}:{address}`): [`PAIR_FREE`]
+//!   attempts at once, then one per [`PAIR_INTERVAL`]; further attempts get 429 with
+//!   Retry-After *before* any password is checked. A refused attempt costs nothing, so a
+//!   flood does not extend the wait. This is what stops a guesser: from one address, one
+//!   guess per interval per account.
+//! - Per account over all addresses (`login:account:{email}`): [`ACCOUNT_RATE`] attempts
+//!   per second with bursts of [`ACCOUNT_BURST`]. Over it, an attempt is *delayed* (at most
+//!   [`ACCOUNT_MAX_DELAY`]), never refused: guessers spread over many addresses are slowed,
+//!   but nobody can deny the owner their login by flooding the account from elsewhere.
+//!
+//! Every attempt counts (the bucket cannot know the password is right before it decides),
+//! so a correct login from a fresh address always passes, and one from an address that
+//! just sent five wrong ones waits like a guess would. A successful login empties its
+//! pair's bucket ([`forget_pair`]), so signing in often from one till costs nothing. When
+//! the shared store is unreachable the limits fail open (the request rate limits and
+//! Argon2's cost remain).
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use crate::domain::{DomainError, DomainResult};
+use crate::infra::shared_store::{Admission, SharedStore};
 
-use crate::infra::shared_store::SharedStore;
+/// Attempts one (account, address) pair may make at once.
+pub const PAIR_FREE: u32 = 5;
+/// After those, one attempt per this long from that pair.
+pub const PAIR_INTERVAL: Duration = Duration::from_secs(30);
+/// The per-account limit over all addresses (only slows).
+const ACCOUNT_RATE: f64 = 1.0;
+const ACCOUNT_BURST: u32 = 20;
+const ACCOUNT_MAX_DELAY: Duration = Duration::from_secs(2);
 
-/// Failed logins of one account, kept in the shared store for a quarter of an hour.
-#[derive(Debug, Default, Serialize, Deserialize)]
-pub(super) struct LoginBackoff {
-    failures: u32,
-    last_failure_ms: i64,
+fn pair_key(email: &str, address: &str) -> String {
+    format!("login:pair:{email}:{address}")
 }
 
-/// Failures allowed before attempts have to wait.
-const FREE_FAILURES: u32 = 5;
-const MAX_WAIT: Duration = Duration::from_secs(300);
-const FAILURE_MEMORY: Duration = Duration::from_secs(900);
+fn account_key(email: &str) -> String {
+    format!("login:account:{email}")
+}
 
-impl LoginBackoff {
-    fn key(email: &str) -> String {
-        format!("login:{email}")
-    }
-
-    pub(super) async fn load(shared: &dyn SharedStore, email: &str) -> LoginBackoff {
-        match shared.get(&Self::key(email)).await {
-            Ok(Some(text)) => serde_json::from_str(&text).unwrap_or_default(),
-            // An unreachable store must not lock everyone out.
-            _ => LoginBackoff::default(),
+/// Admits one login attempt for `email` from `address` (None when unknown: the pair
+/// limit then applies to every unknown-address attempt together), or says how long to wait.
+pub(super) async fn admit_attempt(
+    shared: &dyn SharedStore,
+    email: &str,
+    address: Option<&str>,
+) -> DomainResult<()> {
+    let pair = pair_key(email, address.unwrap_or("unknown"));
+    match shared
+        .admit(&pair, 1.0 / PAIR_INTERVAL.as_secs_f64(), PAIR_FREE)
+        .await
+    {
+        Ok(Admission::Allowed) => {}
+        Ok(Admission::RetryAfter(wait)) => {
+            return Err(DomainError::RateLimited {
+                message: "too many login attempts for this account from this address; \
+                          wait before trying again"
+                    .into(),
+                retry_after: wait,
+            });
         }
+        Err(error) => tracing::warn!(%error, "login back-off unavailable; admitting"),
     }
-
-    /// How long the next attempt must still wait, if at all.
-    pub(super) fn wait(&self) -> Option<Duration> {
-        if self.failures < FREE_FAILURES {
-            return None;
+    match shared
+        .admit(&account_key(email), ACCOUNT_RATE, ACCOUNT_BURST)
+        .await
+    {
+        Ok(Admission::RetryAfter(wait)) => {
+            tokio::time::sleep(wait.min(ACCOUNT_MAX_DELAY)).await;
         }
-        let penalty =
-            Duration::from_secs(1 << (self.failures - FREE_FAILURES).min(9)).min(MAX_WAIT);
-        let since = chrono::Utc::now().timestamp_millis() - self.last_failure_ms;
-        let remaining = penalty.as_millis() as i64 - since;
-        (remaining > 0).then(|| Duration::from_millis(remaining as u64))
+        Ok(Admission::Allowed) => {}
+        Err(error) => tracing::warn!(%error, "login back-off unavailable; admitting"),
     }
+    Ok(())
+}
 
-    pub(super) async fn record_failure(&self, shared: &dyn SharedStore, email: &str) {
-        let next = LoginBackoff {
-            failures: self.failures + 1,
-            last_failure_ms: chrono::Utc::now().timestamp_millis(),
-        };
-        if let Ok(text) = serde_json::to_string(&next) {
-            let _ = shared.set(&Self::key(email), &text, FAILURE_MEMORY).await;
-        }
-    }
-
-    pub(super) async fn clear(&self, shared: &dyn SharedStore, email: &str) {
-        if self.failures > 0 {
-            let _ = shared.delete(&Self::key(email)).await;
-        }
-    }
+/// After a successful login: the pair starts afresh.
+pub(super) async fn forget_pair(shared: &dyn SharedStore, email: &str, address: Option<&str>) {
+    let _ = shared
+        .delete(&pair_key(email, address.unwrap_or("unknown")))
+        .await;
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::infra::shared_store::InProcessStore;
 
-    #[test]
-    fn login_back_off_starts_after_five_failures_and_doubles() {
-        let now = chrono::Utc::now().timestamp_millis();
-        let fresh = LoginBackoff {
-            failures: 4,
-            last_failure_ms: now,
-        };
-        assert!(fresh.wait().is_none());
-        let fifth = LoginBackoff {
-            failures: 5,
-            last_failure_ms: now,
-        };
-        assert!(fifth.wait().is_some_and(|w| w <= Duration::from_secs(1)));
-        let seventh = LoginBackoff {
-            failures: 7,
-            last_failure_ms: now,
-        };
-        assert!(seventh.wait().is_some_and(|w| w > Duration::from_secs(3)));
-        let long_ago = LoginBackoff {
-            failures: 7,
-            last_failure_ms: now - 10_000,
-        };
-        assert!(long_ago.wait().is_none());
-        let many = LoginBackoff {
-            failures: 40,
-            last_failure_ms: now,
-        };
-        assert!(many.wait().is_some_and(|w| w <= MAX_WAIT));
+    #[tokio::test]
+    async fn a_flood_from_one_address_leaves_other_addresses_alone() {
+        let store = InProcessStore::default();
+        for _ in 0..PAIR_FREE {
+            admit_attempt(&store, "owner@shop.id", Some("10.0.0.2"))
+                .await
+                .unwrap();
+        }
+        for _ in 0..20 {
+            let refused = admit_attempt(&store, "owner@shop.id", Some("10.0.0.2")).await;
+            assert!(matches!(refused, Err(DomainError::RateLimited { .. })));
+        }
+        admit_attempt(&store, "owner@shop.id", Some("10.0.0.3"))
+            .await
+            .unwrap();
+        admit_attempt(&store, "other@shop.id", Some("10.0.0.2"))
+            .await
+            .unwrap();
+        // A success (from a waiting pair, once its turn came) starts the pair afresh.
+        forget_pair(&store, "owner@shop.id", Some("10.0.0.2")).await;
+        admit_attempt(&store, "owner@shop.id", Some("10.0.0.2"))
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_account_limit_slows_but_never_refuses() {
+        let store = InProcessStore::default();
+        // Many addresses, one attempt each: the pair limits never bite.
+        let started = std::time::Instant::now();
+        for n in 0..(ACCOUNT_BURST + 1) {
+            admit_attempt(&store, "owner@shop.id", Some(&format!("10.1.0.{n}")))
+                .await
+                .unwrap();
+        }
+        // The attempt over the burst waited (about one interval), and was admitted.
+        let waited = started.elapsed();
+        assert!(waited >= Duration::from_millis(800), "{waited:?}");
+        assert!(
+            waited <= ACCOUNT_MAX_DELAY + Duration::from_secs(1),
+            "{waited:?}"
+        );
     }
 }

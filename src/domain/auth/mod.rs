@@ -1,5 +1,22 @@
-//! Accounts and tokens: Argon2id password hashes (computed off the async threads), short
-//! access tokens and long refresh tokens that are recorded so they can be revoked.
+//! Accounts and tokens: Argon2id password hashes (computed off the async threads, one per
+//! core), short access tokens and long refresh tokens that are recorded so they can be
+//! revoked.
+//!
+//! Sessions. A login opens a session (a row in `sessions`, the refresh-token family) with
+//! an absolute lifetime (`SIPREMS_SESSION_MAX_AGE`). Access tokens carry the session id
+//! and the user's `token_version`; an access token is accepted while its session is live
+//! and its version is the user's current one. That state is read with the user and cached
+//! per instance for [`PRINCIPAL_TTL`], so logout (ends the session), a password change or
+//! reset, a deactivation or a role change (bump the version, end every session) end the
+//! access tokens at once on the instance that made the change and within
+//! [`PRINCIPAL_TTL`] on the others.
+//!
+//! Refresh tokens rotate: each is spent once, atomically. Presenting a spent token again
+//! within the grace window (`SIPREMS_REFRESH_GRACE`, 30 s) returns the pair it was
+//! exchanged for (two tabs, a retried request); after it, or for a revoked token, it is
+//! taken as a stolen token being replayed and the whole session ends. The successor
+//! pair is kept in the spent token's row for that window and erased afterwards (see
+//! [`Authenticator::refresh`]).
 
 use std::time::Duration;
 
@@ -10,13 +27,14 @@ use utoipa::ToSchema;
 mod backoff;
 mod passwords;
 
-use backoff::LoginBackoff;
 use passwords::{MAX_PASSWORD, hash_password_blocking, verify_password};
 pub use passwords::{check_password_rules, generate_password, generate_secret, hash_password};
 
 use super::{DomainError, DomainResult, required_text};
 use crate::infra::shared_store::SharedStore;
-use crate::storage::{Db, tokens, users};
+use crate::storage::{Db, now_millis, tokens, users};
+pub use backoff::{PAIR_FREE as LOGIN_PAIR_FREE, PAIR_INTERVAL as LOGIN_PAIR_INTERVAL};
+pub use passwords::{hashing_limit, hashing_peak};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -51,6 +69,11 @@ pub struct UserView {
     pub full_name: String,
     pub role: Role,
     pub is_active: bool,
+    /// Registered itself and waits for an admin's approval; cannot sign in until then.
+    pub pending_approval: bool,
+    /// The password was generated or set by an admin: the user should choose their own
+    /// (`POST /api/auth/change-password`). The API works meanwhile.
+    pub must_change_password: bool,
     pub created_at: String,
 }
 
@@ -64,6 +87,8 @@ impl TryFrom<users::UserRow> for UserView {
             email: row.email,
             full_name: row.full_name,
             is_active: row.is_active,
+            pending_approval: row.pending,
+            must_change_password: row.must_change_password,
             created_at: super::millis_to_rfc3339(row.created_at),
         })
     }
@@ -75,6 +100,8 @@ pub struct Principal {
     pub user_id: i64,
     pub email: String,
     pub role: Role,
+    /// The session (login) the request's access token belongs to.
+    pub session_id: String,
 }
 
 impl Principal {
@@ -86,6 +113,15 @@ impl Principal {
             )),
         }
     }
+}
+
+/// What an instance remembers about a session: the principal, and whether it may act.
+#[derive(Debug, Clone)]
+struct SessionState {
+    principal: Principal,
+    token_version: i64,
+    /// The account is active and the session neither revoked nor past its lifetime.
+    live: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,6 +136,10 @@ struct Claims {
     sub: String,
     typ: TokenKind,
     jti: String,
+    /// The session (refresh-token family).
+    sid: String,
+    /// The user's token version when issued (access tokens only check it).
+    ver: i64,
     iat: i64,
     exp: i64,
 }
@@ -135,17 +175,28 @@ pub struct Authenticator {
     decoding: DecodingKey,
     access_ttl: Duration,
     refresh_ttl: Duration,
+    session_max_age: Duration,
+    refresh_grace: Duration,
     /// Verified against when an email is unknown, so that a wrong email costs the same
     /// time as a wrong password and does not reveal which accounts exist.
     dummy_hash: String,
-    principals: moka::sync::Cache<i64, Principal>,
+    /// By session id.
+    sessions: moka::sync::Cache<String, SessionState>,
 }
 
-/// How long an instance trusts what it last read about an account. Every authenticated
-/// request needs it, and reading it each time costs a database round trip per request;
-/// a role change or deactivation applies at once on the instance that made it and within
-/// this time on the others.
+/// How long an instance trusts what it last read about an account and a session. Every
+/// authenticated request needs it, and reading it each time costs a database round trip
+/// per request; a logout, password change, role change or deactivation applies at once
+/// on the instance that made it and within this time on the others.
 pub const PRINCIPAL_TTL: Duration = Duration::from_secs(5);
+
+/// How long a repeated refresh waits for the racing request that spent the token to
+/// record the pair it got.
+const SUCCESSOR_WAIT: Duration = Duration::from_secs(3);
+
+fn unauthenticated(message: &str) -> DomainError {
+    DomainError::Unauthenticated(message.into())
+}
 
 impl Authenticator {
     pub fn new(secret: &[u8], access_ttl: Duration, refresh_ttl: Duration) -> DomainResult<Self> {
@@ -160,22 +211,40 @@ impl Authenticator {
             decoding: DecodingKey::from_secret(secret),
             access_ttl,
             refresh_ttl,
+            session_max_age: Duration::from_secs(30 * 24 * 3600),
+            refresh_grace: Duration::from_secs(30),
             dummy_hash,
-            principals: moka::sync::Cache::builder()
+            sessions: moka::sync::Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(PRINCIPAL_TTL)
+                .support_invalidation_closures()
                 .build(),
         })
     }
 
-    fn sign(&self, user_id: i64, kind: TokenKind, ttl: Duration) -> DomainResult<(String, Claims)> {
-        let now = chrono::Utc::now().timestamp();
+    /// Sets the sessions' absolute lifetime and the refresh grace window.
+    pub fn with_sessions(mut self, max_age: Duration, refresh_grace: Duration) -> Self {
+        self.session_max_age = max_age;
+        self.refresh_grace = refresh_grace;
+        self
+    }
+
+    fn sign(
+        &self,
+        user_id: i64,
+        kind: TokenKind,
+        session_id: &str,
+        version: i64,
+        exp: i64,
+    ) -> DomainResult<(String, Claims)> {
         let claims = Claims {
             sub: user_id.to_string(),
             typ: kind,
             jti: uuid::Uuid::new_v4().to_string(),
-            iat: now,
-            exp: now + ttl.as_secs() as i64,
+            sid: session_id.to_owned(),
+            ver: version,
+            iat: chrono::Utc::now().timestamp(),
+            exp,
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| DomainError::internal("signing a token", e))?;
@@ -186,28 +255,66 @@ impl Authenticator {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 5;
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
-            .map_err(|_| DomainError::Unauthenticated("invalid or expired token".into()))?;
+            .map_err(|_| unauthenticated("invalid or expired token"))?;
         let claims = data.claims;
         if claims.typ != kind {
-            return Err(DomainError::Unauthenticated("wrong kind of token".into()));
+            return Err(unauthenticated("wrong kind of token"));
         }
         let user_id = claims
             .sub
             .parse()
-            .map_err(|_| DomainError::Unauthenticated("invalid token subject".into()))?;
+            .map_err(|_| unauthenticated("invalid token subject"))?;
         Ok((user_id, claims))
     }
 
-    async fn issue(&self, db: &Db, user_id: i64) -> DomainResult<TokenPair> {
-        let (access_token, _) = self.sign(user_id, TokenKind::Access, self.access_ttl)?;
-        let (refresh_token, claims) = self.sign(user_id, TokenKind::Refresh, self.refresh_ttl)?;
-        tokens::insert(db.pool(), &claims.jti, user_id, claims.exp * 1000).await?;
+    /// A new pair for a session that ends (absolutely) at `session_expires_ms`.
+    async fn issue(
+        &self,
+        db: &Db,
+        user: &users::UserRow,
+        session_id: &str,
+        session_expires_ms: i64,
+    ) -> DomainResult<TokenPair> {
+        let now = chrono::Utc::now().timestamp();
+        let session_end = session_expires_ms / 1000;
+        let access_exp = (now + self.access_ttl.as_secs() as i64).min(session_end);
+        let refresh_exp = (now + self.refresh_ttl.as_secs() as i64).min(session_end);
+        let (access_token, _) = self.sign(
+            user.id,
+            TokenKind::Access,
+            session_id,
+            user.token_version,
+            access_exp,
+        )?;
+        let (refresh_token, claims) = self.sign(
+            user.id,
+            TokenKind::Refresh,
+            session_id,
+            user.token_version,
+            refresh_exp,
+        )?;
+        tokens::insert(
+            db.pool(),
+            &claims.jti,
+            user.id,
+            session_id,
+            refresh_exp * 1000,
+        )
+        .await?;
         Ok(TokenPair {
             access_token,
             refresh_token,
             token_type: "Bearer",
-            expires_in: self.access_ttl.as_secs(),
+            expires_in: (access_exp - now).max(0) as u64,
         })
+    }
+
+    /// Opens a session for a user and issues its first pair.
+    async fn open_session(&self, db: &Db, user: &users::UserRow) -> DomainResult<TokenPair> {
+        let session_id = uuid::Uuid::new_v4().to_string();
+        let expires = now_millis() + self.session_max_age.as_millis() as i64;
+        tokens::insert_session(db.pool(), &session_id, user.id, expires).await?;
+        self.issue(db, user, &session_id, expires).await
     }
 
     /// The user an access token names, if its signature and expiry hold (no database
@@ -218,84 +325,109 @@ impl Authenticator {
             .map(|(id, _)| id)
     }
 
-    /// Resolves an access token to the active user it names.
+    /// Resolves an access token to the active user it names, if its session is live and
+    /// the user's tokens have not been ended since it was issued.
     pub async fn authenticate(&self, db: &Db, access_token: &str) -> DomainResult<Principal> {
-        let (user_id, _) = self.verify(access_token, TokenKind::Access)?;
-        if let Some(principal) = self.principals.get(&user_id) {
-            return Ok(principal);
+        let (user_id, claims) = self.verify(access_token, TokenKind::Access)?;
+        let state = match self.sessions.get(&claims.sid) {
+            Some(state) => state,
+            None => {
+                let state = self.load_session(db, user_id, &claims.sid).await?;
+                self.sessions.insert(claims.sid.clone(), state.clone());
+                state
+            }
+        };
+        if state.principal.user_id != user_id || !state.live {
+            return Err(unauthenticated(
+                "the session has ended or the account is deactivated",
+            ));
         }
+        if claims.ver != state.token_version {
+            return Err(unauthenticated(
+                "this token was ended (password, role or status changed); sign in again",
+            ));
+        }
+        Ok(state.principal)
+    }
+
+    async fn load_session(
+        &self,
+        db: &Db,
+        user_id: i64,
+        session_id: &str,
+    ) -> DomainResult<SessionState> {
         let user = users::find_by_id(db.pool(), user_id)
             .await?
-            .filter(|u| u.is_active)
-            .ok_or_else(|| {
-                DomainError::Unauthenticated("account is unknown or deactivated".into())
-            })?;
-        let principal = Principal {
-            user_id: user.id,
-            role: Role::parse(&user.role)?,
-            email: user.email,
-        };
-        self.principals.insert(user_id, principal.clone());
-        Ok(principal)
+            .ok_or_else(|| unauthenticated("account is unknown or deactivated"))?;
+        let session = tokens::find_session(db.pool(), session_id).await?;
+        let live = user.is_active
+            && !user.pending
+            && session.is_some_and(|s| s.user_id == user_id && s.is_live(now_millis()));
+        Ok(SessionState {
+            principal: Principal {
+                user_id: user.id,
+                role: Role::parse(&user.role)?,
+                email: user.email,
+                session_id: session_id.to_owned(),
+            },
+            token_version: user.token_version,
+            live,
+        })
     }
 
-    /// Drops what this instance remembers about an account whose role or status changed.
+    /// Drops what this instance remembers about an account whose role, status or
+    /// password changed.
     pub fn forget(&self, user_id: i64) {
-        self.principals.invalidate(&user_id);
+        // Only fails when invalidation closures are not enabled, which they are.
+        let _ = self
+            .sessions
+            .invalidate_entries_if(move |_, state| state.principal.user_id == user_id);
     }
 
-    pub async fn register(&self, db: &Db, registration: Registration) -> DomainResult<UserView> {
+    /// Registers a pending account (open registration): it can do nothing until an
+    /// admin approves it. The outcome is the same whether or not the e-mail is taken
+    /// (nothing is created then), and so is the work done, so neither the answer nor its
+    /// timing tells which addresses have accounts.
+    pub async fn register(&self, db: &Db, registration: Registration) -> DomainResult<()> {
         let email = normalize_email(&registration.email)?;
         let full_name = required_text("full_name", &registration.full_name, 200)?;
         check_password_rules(&registration.password)?;
         let hash = hash_password(registration.password).await?;
-        let mut tx = db.begin_write().await?;
-        // The first account of a fresh installation runs the shop.
-        let role = if users::count(tx.conn()).await? == 0 {
-            Role::Admin
-        } else {
-            Role::Cashier
-        };
         let user = users::NewUser {
             email: &email,
             password_hash: &hash,
             full_name: &full_name,
-            role: role.as_str(),
+            role: Role::Cashier.as_str(),
+            pending: true,
+            must_change_password: false,
         };
-        let row = match users::insert(tx.conn(), &user).await {
-            Err(e) if e.is_unique_violation() => {
-                return Err(DomainError::Conflict(
-                    "an account with this email exists".into(),
-                ));
+        match users::insert(db.pool(), &user).await {
+            Err(e) if e.is_unique_violation() => Ok(()),
+            Err(e) => Err(e.into()),
+            Ok(row) => {
+                tracing::info!(
+                    user_id = row.id,
+                    "an account registered and awaits approval"
+                );
+                Ok(())
             }
-            other => other?,
-        };
-        tx.commit()
-            .await
-            .map_err(crate::storage::StorageError::from)?;
-        row.try_into()
+        }
     }
 
-    /// Checks credentials. After a few failures for one account, further attempts must
-    /// wait (doubling each time), whichever instance they reach.
+    /// Checks credentials, within the login back-off (see `backoff`): per account and
+    /// client address, and (slowing only) per account.
     pub async fn login(
         &self,
         db: &Db,
         shared: &dyn SharedStore,
         email: &str,
         password: &str,
+        client_address: Option<&str>,
     ) -> DomainResult<LoginResult> {
-        let invalid = || DomainError::Unauthenticated("invalid email or password".into());
+        let invalid = || unauthenticated("invalid email or password");
         let email = email.trim().to_lowercase();
-        let backoff = LoginBackoff::load(shared, &email).await;
-        if let Some(wait) = backoff.wait() {
-            return Err(DomainError::RateLimited {
-                message: "too many failed logins for this account; wait before trying again".into(),
-                retry_after: wait,
-            });
-        }
+        backoff::admit_attempt(shared, &email, client_address).await?;
         if password.len() > MAX_PASSWORD {
-            backoff.record_failure(shared, &email).await;
             return Err(invalid());
         }
         let user = users::find_by_email(db.pool(), &email).await?;
@@ -305,14 +437,17 @@ impl Authenticator {
             .unwrap_or_else(|| self.dummy_hash.clone());
         let password_ok = verify_password(password.to_owned(), hash).await?;
         let user = match user {
-            Some(user) if password_ok && user.is_active => user,
-            _ => {
-                backoff.record_failure(shared, &email).await;
-                return Err(invalid());
+            // Only the holder of the password learns that the account waits.
+            Some(user) if password_ok && user.pending => {
+                return Err(DomainError::Forbidden(
+                    "this account is waiting for an admin's approval".into(),
+                ));
             }
+            Some(user) if password_ok && user.is_active => user,
+            _ => return Err(invalid()),
         };
-        backoff.clear(shared, &email).await;
-        let tokens = self.issue(db, user.id).await?;
+        backoff::forget_pair(shared, &email, client_address).await;
+        let tokens = self.open_session(db, &user).await?;
         Ok(LoginResult {
             tokens,
             user: user.try_into()?,
@@ -320,54 +455,152 @@ impl Authenticator {
     }
 
     /// Exchanges a refresh token for a new pair; the old refresh token is spent.
+    ///
+    /// Presenting it again within the grace window returns the same new pair, read from
+    /// the spent token's row (kept there only for that window: whoever can read that
+    /// table during those seconds could use it, as they could use the token in transit;
+    /// a random `jti` cannot be re-derived, and encrypting it under a key every instance
+    /// holds would protect only against a database-only reader). Presenting it later,
+    /// or presenting a revoked token, ends the whole session: one of the two holders is
+    /// not the user.
     pub async fn refresh(&self, db: &Db, refresh_token: &str) -> DomainResult<TokenPair> {
         let (user_id, claims) = self.verify(refresh_token, TokenKind::Refresh)?;
-        if !tokens::revoke(db.pool(), &claims.jti, user_id).await? {
-            return Err(DomainError::Unauthenticated(
-                "refresh token was revoked".into(),
-            ));
-        }
-        let active = users::find_by_id(db.pool(), user_id)
+        let row = tokens::find(db.pool(), &claims.jti)
             .await?
-            .is_some_and(|u| u.is_active);
-        if !active {
-            return Err(DomainError::Unauthenticated(
-                "account is unknown or deactivated".into(),
+            .filter(|row| row.user_id == user_id && row.session_id.as_deref() == Some(&claims.sid))
+            .ok_or_else(|| unauthenticated("unknown refresh token"))?;
+        let session = tokens::find_session(db.pool(), &claims.sid)
+            .await?
+            .filter(|s| s.user_id == user_id)
+            .ok_or_else(|| unauthenticated("unknown session"))?;
+        let now = now_millis();
+        if session.revoked_at.is_some() {
+            return Err(unauthenticated("the session has ended; sign in again"));
+        }
+        if session.expires_at <= now {
+            return Err(unauthenticated(
+                "the session reached its maximum age; sign in again",
             ));
         }
-        self.issue(db, user_id).await
+        if row.revoked_at.is_none() && tokens::spend(db.pool(), &claims.jti, user_id).await? {
+            let user = users::find_by_id(db.pool(), user_id)
+                .await?
+                .filter(|u| u.is_active && !u.pending)
+                .ok_or_else(|| unauthenticated("account is unknown or deactivated"))?;
+            let pair = self
+                .issue(db, &user, &claims.sid, session.expires_at)
+                .await?;
+            tokens::set_successor(
+                db.pool(),
+                &claims.jti,
+                &pair.access_token,
+                &pair.refresh_token,
+            )
+            .await?;
+            let grace = self.refresh_grace.as_millis() as i64;
+            tokens::forget_successors(db.pool(), &claims.sid, now - grace).await?;
+            return Ok(pair);
+        }
+        // Spent (or revoked) already: a repeat within the grace window, or a replay.
+        let grace = self.refresh_grace.as_millis() as i64;
+        let deadline = tokio::time::Instant::now() + SUCCESSOR_WAIT;
+        let mut row = row;
+        loop {
+            let within_grace = row.revoked_at.is_none()
+                && row
+                    .spent_at
+                    .is_some_and(|spent| now_millis() - spent <= grace);
+            if !within_grace {
+                break;
+            }
+            if let (Some(access_token), Some(refresh_token)) =
+                (row.successor_access.clone(), row.successor_refresh.clone())
+            {
+                let exp = self
+                    .verify(&access_token, TokenKind::Access)
+                    .map(|(_, c)| c.exp)
+                    .unwrap_or(0);
+                return Ok(TokenPair {
+                    access_token,
+                    refresh_token,
+                    token_type: "Bearer",
+                    expires_in: (exp - chrono::Utc::now().timestamp()).max(0) as u64,
+                });
+            }
+            // The request that spent it is still issuing the pair.
+            if tokio::time::Instant::now() >= deadline {
+                return Err(unauthenticated("refresh token is being rotated; retry"));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            row = tokens::find(db.pool(), &claims.jti)
+                .await?
+                .ok_or_else(|| unauthenticated("unknown refresh token"))?;
+        }
+        tracing::warn!(user_id, session = %claims.sid, "a spent refresh token was reused; ending its session");
+        self.end_session(db, &claims.sid).await?;
+        Err(unauthenticated(
+            "refresh token was already used; the session has been ended",
+        ))
     }
 
-    pub async fn logout(&self, db: &Db, refresh_token: &str) -> DomainResult<()> {
-        let (user_id, claims) = self.verify(refresh_token, TokenKind::Refresh)?;
-        // Logging out twice is not an error: the token is revoked either way.
-        tokens::revoke(db.pool(), &claims.jti, user_id).await?;
+    async fn end_session(&self, db: &Db, session_id: &str) -> DomainResult<()> {
+        tokens::revoke_session(db.pool(), session_id).await?;
+        tokens::revoke_all_for_session(db.pool(), session_id).await?;
+        self.sessions.invalidate(session_id);
         Ok(())
     }
 
+    /// Ends the refresh token's session: its refresh and access tokens stop working.
+    pub async fn logout(&self, db: &Db, refresh_token: &str) -> DomainResult<()> {
+        let (user_id, claims) = self.verify(refresh_token, TokenKind::Refresh)?;
+        // Logging out twice is not an error: the session is ended either way.
+        let known = tokens::find(db.pool(), &claims.jti)
+            .await?
+            .is_some_and(|row| {
+                row.user_id == user_id && row.session_id.as_deref() == Some(&claims.sid)
+            });
+        if known {
+            self.end_session(db, &claims.sid).await?;
+        }
+        Ok(())
+    }
+
+    /// Ends every session and access token of a user (a new password, a deactivation).
+    pub async fn end_all_sessions(&self, db: &Db, user_id: i64) -> DomainResult<()> {
+        tokens::revoke_all_for_user(db.pool(), user_id).await?;
+        self.forget(user_id);
+        Ok(())
+    }
+
+    /// Changes the caller's own password; every session of theirs ends (whoever knew the
+    /// old password may hold one), and a new one is opened for the caller.
     pub async fn change_password(
         &self,
         db: &Db,
         principal: &Principal,
         current: &str,
         new: &str,
-    ) -> DomainResult<()> {
+    ) -> DomainResult<LoginResult> {
         let user = users::find_by_id(db.pool(), principal.user_id)
             .await?
             .ok_or_else(|| DomainError::not_found("user"))?;
         if current.len() > MAX_PASSWORD
             || !verify_password(current.to_owned(), user.password_hash).await?
         {
-            return Err(DomainError::Unauthenticated(
-                "current password is wrong".into(),
-            ));
+            return Err(unauthenticated("current password is wrong"));
         }
         check_password_rules(new)?;
         let hash = hash_password(new.to_owned()).await?;
-        users::set_password_hash(db.pool(), user.id, &hash).await?;
-        // Sessions elsewhere may belong to whoever knew the old password.
-        tokens::revoke_all_for_user(db.pool(), user.id).await?;
-        Ok(())
+        users::set_password_hash(db.pool(), user.id, &hash, false).await?;
+        self.end_all_sessions(db, user.id).await?;
+        let user = users::find_by_id(db.pool(), user.id)
+            .await?
+            .ok_or_else(|| DomainError::not_found("user"))?;
+        let tokens = self.open_session(db, &user).await?;
+        Ok(LoginResult {
+            tokens,
+            user: user.try_into()?,
+        })
     }
 }
 
@@ -404,17 +637,28 @@ pub async fn bootstrap_admin(
         .map(str::to_owned)
         .or_else(|| generated.clone())
         .unwrap_or_default();
-    create_user(db, email, "Shop owner", &password, Role::Admin).await?;
+    // A printed password has been seen by whoever reads the log: the owner replaces it.
+    create_user(
+        db,
+        email,
+        "Shop owner",
+        &password,
+        Role::Admin,
+        generated.is_some(),
+    )
+    .await?;
     Ok(generated)
 }
 
-/// Creates an account with a given role (the `user create` command).
+/// Creates an active account with a given role (`user create`, `POST /api/users`).
+/// `must_change_password` when the password was generated or chosen by someone else.
 pub async fn create_user(
     db: &Db,
     email: &str,
     full_name: &str,
     password: &str,
     role: Role,
+    must_change_password: bool,
 ) -> DomainResult<UserView> {
     let email = normalize_email(email)?;
     let full_name = required_text("full_name", full_name, 200)?;
@@ -425,6 +669,8 @@ pub async fn create_user(
         password_hash: &hash,
         full_name: &full_name,
         role: role.as_str(),
+        pending: false,
+        must_change_password,
     };
     match users::insert(db.pool(), &user).await {
         Err(e) if e.is_unique_violation() => Err(DomainError::Conflict(
@@ -454,7 +700,8 @@ mod tests {
             Duration::from_secs(600),
         )
         .unwrap();
-        let (access, _) = auth.sign(42, TokenKind::Access, auth.access_ttl).unwrap();
+        let exp = chrono::Utc::now().timestamp() + 60;
+        let (access, _) = auth.sign(42, TokenKind::Access, "session", 0, exp).unwrap();
         assert_eq!(auth.verify(&access, TokenKind::Access).unwrap().0, 42);
         assert!(auth.verify(&access, TokenKind::Refresh).is_err());
         let other = Authenticator::new(

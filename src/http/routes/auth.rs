@@ -4,15 +4,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::app::AppState;
+use crate::domain::DomainError;
 use crate::domain::auth::{LoginResult, Registration, TokenPair, UserView};
 use crate::domain::users::{self, ProfileUpdate};
 use crate::http::error::{ApiResult, ErrorBody};
-use crate::http::extract::{CurrentUser, Json};
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Registered {
-    pub user: UserView,
-}
+use crate::http::extract::{ClientAddress, CurrentUser, Json};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -39,22 +35,39 @@ pub struct Message {
     pub message: &'static str,
 }
 
+/// Self-registration, when `SIPREMS_OPEN_REGISTRATION=1`: the same 202 whether or not
+/// the e-mail has an account (nothing is created then), and the new account waits for an
+/// admin's approval. Closed (the default): 403.
 #[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = Registration,
-    responses((status = 201, body = Registered), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 202, body = Message), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn register(
     State(state): State<AppState>,
     Json(input): Json<Registration>,
-) -> ApiResult<(StatusCode, axum::Json<Registered>)> {
-    let user = state.auth.register(&state.db, input).await?;
-    Ok((StatusCode::CREATED, axum::Json(Registered { user })))
+) -> ApiResult<(StatusCode, axum::Json<Message>)> {
+    if !state.config.open_registration {
+        return Err(DomainError::Forbidden(
+            "self-registration is closed; ask the shop owner to create your account".into(),
+        )
+        .into());
+    }
+    state.auth.register(&state.db, input).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(Message {
+            message: "registration received; an admin must approve the account before it can sign in",
+        }),
+    ))
 }
 
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = Credentials,
-    responses((status = 200, body = LoginResult), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = LoginResult), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     Json(input): Json<Credentials>,
 ) -> ApiResult<axum::Json<LoginResult>> {
+    let address = address.map(|a| a.to_string());
     let result = state
         .auth
         .login(
@@ -62,6 +75,7 @@ pub async fn login(
             state.shared.as_ref(),
             &input.email,
             &input.password,
+            address.as_deref(),
         )
         .await?;
     Ok(axum::Json(result))
@@ -113,13 +127,15 @@ pub async fn update_profile(
 
 #[utoipa::path(post, path = "/api/auth/change-password", tag = "auth", security(("bearer" = [])),
     request_body = PasswordChange,
-    responses((status = 200, body = Message), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = LoginResult), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+/// Changes the caller's password. Every session of theirs ends (their old tokens stop
+/// working); the answer carries a new pair, as a login would.
 pub async fn change_password(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Json(input): Json<PasswordChange>,
-) -> ApiResult<axum::Json<Message>> {
-    state
+) -> ApiResult<axum::Json<LoginResult>> {
+    let result = state
         .auth
         .change_password(
             &state.db,
@@ -128,7 +144,5 @@ pub async fn change_password(
             &input.new_password,
         )
         .await?;
-    Ok(axum::Json(Message {
-        message: "password changed; other sessions were signed out",
-    }))
+    Ok(axum::Json(result))
 }
