@@ -202,13 +202,10 @@ pub async fn revoke_all_for_session<'e, E: Executor<'e, Database = Any>>(
 }
 
 /// Ends every session of a user and revokes all their refresh tokens.
-pub async fn revoke_all_for_user<'e, E: Executor<'e, Database = Any>>(
+pub async fn revoke_all_for_user<'e, E: Executor<'e, Database = Any> + Copy>(
     db: E,
     user_id: i64,
-) -> StorageResult<()>
-where
-    E: Copy,
-{
+) -> StorageResult<()> {
     let now = now_millis();
     sqlx::query(
         "UPDATE refresh_tokens SET revoked_at = $1, successor_access = NULL, successor_refresh = NULL \

@@ -9,6 +9,7 @@ mod dashboard;
 mod events;
 mod forecasting;
 mod operations;
+mod sessions;
 mod settings;
 mod shared_state;
 mod support;

@@ -504,7 +504,10 @@ impl Authenticator {
         // Spent (or revoked) already: a repeat within the grace window, or a replay.
         let grace = self.refresh_grace.as_millis() as i64;
         let deadline = tokio::time::Instant::now() + SUCCESSOR_WAIT;
-        let mut row = row;
+        // Read again: a racing request may have spent it since the first read.
+        let mut row = tokens::find(db.pool(), &claims.jti)
+            .await?
+            .ok_or_else(|| unauthenticated("unknown refresh token"))?;
         loop {
             let within_grace = row.revoked_at.is_none()
                 && row
