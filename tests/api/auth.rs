@@ -238,3 +238,33 @@ async fn post_token(app: &TestApp, path: &str, refresh_token: &str) -> crate::su
     let body = json!({ "refresh_token": refresh_token });
     app.request(Method::POST, path, None, Some(&body)).await
 }
+
+/// Registering and changing a password cost an Argon2 hash each: a stricter class than
+/// the general API (burst 5, where the general class allows 20).
+#[tokio::test]
+async fn register_and_change_password_have_a_stricter_rate_limit() {
+    let app = TestApp::spawn_with(|c| {
+        c.rate_limits = true;
+        c.open_registration = true;
+    })
+    .await;
+    let body = json!({"email": "x@test.shop", "password": "long-enough-1", "full_name": "X"});
+    let mut statuses = Vec::new();
+    for _ in 0..7 {
+        let answer = app
+            .request(Method::POST, "/api/auth/register", None, Some(&body))
+            .await;
+        statuses.push(answer.status);
+    }
+    assert_eq!(statuses[0], StatusCode::ACCEPTED);
+    assert_eq!(
+        statuses.last(),
+        Some(&StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+    // The general class still admits this address.
+    assert_eq!(
+        app.get("/api/products", &app.admin_token).await.status,
+        StatusCode::OK
+    );
+}
