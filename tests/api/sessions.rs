@@ -134,6 +134,18 @@ async fn a_repeated_refresh_within_the_grace_window_returns_the_same_pair() {
         app.get("/api/auth/profile", &access).await.status,
         StatusCode::OK
     );
+    // The pair is kept for the window, but sealed: the database does not hold it usable.
+    assert_eq!(
+        app.count_rows("refresh_tokens WHERE successor_refresh IS NOT NULL")
+            .await,
+        1
+    );
+    for token in [&access, &next_refresh] {
+        let clear = format!(
+            "refresh_tokens WHERE successor_refresh = '{token}' OR successor_access = '{token}'"
+        );
+        assert_eq!(app.count_rows(&clear).await, 0);
+    }
     assert_eq!(
         post_token(&app, "/api/auth/refresh", &next_refresh)
             .await

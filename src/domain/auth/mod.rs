@@ -15,8 +15,8 @@
 //! within the grace window (`SIPREMS_REFRESH_GRACE`, 30 s) returns the pair it was
 //! exchanged for (two tabs, a retried request); after it, or for a revoked token, it is
 //! taken as a stolen token being replayed and the whole session ends. The successor
-//! pair is kept in the spent token's row for that window and erased afterwards (see
-//! [`Authenticator::refresh`]).
+//! pair is kept in the spent token's row for that window, sealed under a key only the
+//! spent token yields (see [`Authenticator::refresh`]).
 
 use std::time::Duration;
 
@@ -26,6 +26,7 @@ use utoipa::ToSchema;
 
 mod backoff;
 mod passwords;
+mod sealed;
 
 use passwords::{MAX_PASSWORD, hash_password_blocking, verify_password};
 pub use passwords::{check_password_rules, generate_password, generate_secret, hash_password};
@@ -457,10 +458,9 @@ impl Authenticator {
     /// Exchanges a refresh token for a new pair; the old refresh token is spent.
     ///
     /// Presenting it again within the grace window returns the same new pair, read from
-    /// the spent token's row (kept there only for that window: whoever can read that
-    /// table during those seconds could use it, as they could use the token in transit;
-    /// a random `jti` cannot be re-derived, and encrypting it under a key every instance
-    /// holds would protect only against a database-only reader). Presenting it later,
+    /// the spent token's row, where it is sealed under a key derived from the spent token
+    /// (see `sealed`: the database alone does not yield usable tokens) and erased once the
+    /// window has passed (at the session's next refresh or its end). Presenting it later,
     /// or presenting a revoked token, ends the whole session: one of the two holders is
     /// not the user.
     pub async fn refresh(&self, db: &Db, refresh_token: &str) -> DomainResult<TokenPair> {
@@ -493,8 +493,8 @@ impl Authenticator {
             tokens::set_successor(
                 db.pool(),
                 &claims.jti,
-                &pair.access_token,
-                &pair.refresh_token,
+                &sealed::seal(refresh_token, "access", &pair.access_token),
+                &sealed::seal(refresh_token, "refresh", &pair.refresh_token),
             )
             .await?;
             let grace = self.refresh_grace.as_millis() as i64;
@@ -516,9 +516,17 @@ impl Authenticator {
             if !within_grace {
                 break;
             }
-            if let (Some(access_token), Some(refresh_token)) =
-                (row.successor_access.clone(), row.successor_refresh.clone())
-            {
+            let successor = row
+                .successor_access
+                .as_deref()
+                .zip(row.successor_refresh.as_deref())
+                .and_then(|(access, refresh)| {
+                    Some((
+                        sealed::open(refresh_token, "access", access)?,
+                        sealed::open(refresh_token, "refresh", refresh)?,
+                    ))
+                });
+            if let Some((access_token, refresh_token)) = successor {
                 let exp = self
                     .verify(&access_token, TokenKind::Access)
                     .map(|(_, c)| c.exp)
