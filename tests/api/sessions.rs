@@ -234,10 +234,29 @@ async fn login_from(app: &TestApp, client: &reqwest::Client, password: &str) -> 
 #[tokio::test]
 async fn a_flood_of_wrong_passwords_from_one_address_does_not_lock_the_owner_out() {
     let app = TestApp::spawn_with(|c| c.rate_limits = true).await;
+    flood_then_owner(&app, &app).await;
+}
+
+/// The same across two instances sharing Redis: the back-off is one, wherever the
+/// attempts land.
+#[tokio::test]
+async fn the_login_back_off_is_shared_through_redis() {
+    let (url, prefix) = crate::support::test_redis();
+    let configure = |c: &mut siprems::config::Config| {
+        c.rate_limits = true;
+        c.redis_url = Some(url.clone());
+        c.redis_prefix = prefix.clone();
+    };
+    let first = TestApp::spawn_with(configure).await;
+    let second = TestApp::spawn_sharing(&first, configure).await;
+    flood_then_owner(&first, &second).await;
+}
+
+async fn flood_then_owner(attacked: &TestApp, other: &TestApp) {
     let attacker = client_from("127.0.0.2");
     let mut refused = 0;
     for _ in 0..40 {
-        match login_from(&app, &attacker, "wrong-password").await {
+        match login_from(attacked, &attacker, "wrong-password").await {
             StatusCode::UNAUTHORIZED => {}
             StatusCode::TOO_MANY_REQUESTS => refused += 1,
             other => panic!("unexpected {other}"),
@@ -247,12 +266,12 @@ async fn a_flood_of_wrong_passwords_from_one_address_does_not_lock_the_owner_out
     assert!(refused >= 30, "only {refused} of 40 refused");
     let owner = client_from("127.0.0.3");
     assert_eq!(
-        login_from(&app, &owner, ADMIN_PASSWORD).await,
+        login_from(other, &owner, ADMIN_PASSWORD).await,
         StatusCode::OK
     );
     // The attacker's address still waits, even with the right password.
     assert_eq!(
-        login_from(&app, &attacker, ADMIN_PASSWORD).await,
+        login_from(other, &attacker, ADMIN_PASSWORD).await,
         StatusCode::TOO_MANY_REQUESTS
     );
 }
