@@ -299,3 +299,37 @@ async fn many_concurrent_logins_complete_with_bounded_hashing() {
         "{peak} hashes at once, limit {limit}"
     );
 }
+
+#[tokio::test]
+async fn a_role_change_ends_the_users_access_tokens_on_another_instance() {
+    let first = TestApp::spawn().await;
+    let second = TestApp::spawn_sharing(&first, |_| {}).await;
+    let cashier = first.cashier("kasir@test.shop").await;
+    assert_eq!(
+        second.get("/api/auth/profile", &cashier).await.status,
+        StatusCode::OK
+    );
+    let users = first.get("/api/users", &first.admin_token).await;
+    let id = users
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "kasir@test.shop")
+        .unwrap()["user_id"]
+        .as_i64()
+        .unwrap();
+    let changed_at = Instant::now();
+    let promoted = first
+        .put(
+            &format!("/api/users/{id}/role"),
+            &first.admin_token,
+            json!({"role": "admin"}),
+        )
+        .await;
+    assert_eq!(promoted.status, StatusCode::OK);
+    refused_within_the_principal_ttl(&second, &cashier, changed_at).await;
+    // A new sign-in works, with the new role, on either instance.
+    let token = second.login("kasir@test.shop", "cashier-password-1").await;
+    assert_eq!(first.get("/api/users", &token).await.status, StatusCode::OK);
+}
