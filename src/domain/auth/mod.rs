@@ -539,8 +539,12 @@ impl Authenticator {
                 });
             }
             // The request that spent it is still issuing the pair.
+            // Not a 401: that would make the client sign its user out.
             if tokio::time::Instant::now() >= deadline {
-                return Err(unauthenticated("refresh token is being rotated; retry"));
+                return Err(DomainError::RateLimited {
+                    message: "this refresh token is being rotated by another request; retry".into(),
+                    retry_after: Duration::from_secs(1),
+                });
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
             row = tokens::find(db.pool(), &claims.jti)
