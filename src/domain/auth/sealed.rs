@@ -3,43 +3,33 @@
 //!
 //! The key is derived from the *spent* refresh token itself, which the database never
 //! holds (only its `jti`): whoever presents that token again can open the pair, and a
-//! reader of the database alone cannot. Each key seals exactly one message (a token is
-//! spent once; the access and refresh tokens use separate labels), so a keystream of
-//! SHA-256(key ‖ counter) blocks XORed with the message is a one-time pad under the usual
-//! random-oracle view of SHA-256. No integrity tag: whoever can write the row can already
-//! revoke or rewrite the session, and a tampered token fails its own signature check.
+//! reader of the database alone cannot. ChaCha20-Poly1305 seals it (authenticated, so a
+//! row tampered with opens to nothing). Each key seals exactly one message — a token is
+//! spent once, and the access and refresh tokens of the pair use separate labels — so the
+//! fixed nonce is never reused under one key.
 
+use chacha20poly1305::aead::{Aead, KeyInit};
+use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use sha2::{Digest, Sha256};
 
-fn keystream_xor(spent_token: &str, label: &str, data: &[u8]) -> Vec<u8> {
+fn cipher(spent_token: &str, label: &str) -> ChaCha20Poly1305 {
     let key = Sha256::new()
-        .chain_update(b"siprems refresh successor v1\0")
+        .chain_update(b"siprems refresh successor v2\0")
         .chain_update(label.as_bytes())
         .chain_update(b"\0")
         .chain_update(spent_token.as_bytes())
         .finalize();
-    data.chunks(32)
-        .enumerate()
-        .flat_map(|(block, chunk)| {
-            let pad = Sha256::new()
-                .chain_update(key)
-                .chain_update((block as u64).to_le_bytes())
-                .finalize();
-            chunk
-                .iter()
-                .zip(pad)
-                .map(|(byte, pad)| byte ^ pad)
-                .collect::<Vec<u8>>()
-        })
-        .collect()
+    let key: [u8; 32] = key.into();
+    ChaCha20Poly1305::new(&Key::from(key))
 }
 
 /// `token` sealed under `spent_token` (hex).
 pub(super) fn seal(spent_token: &str, label: &str, token: &str) -> String {
-    keystream_xor(spent_token, label, token.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    cipher(spent_token, label)
+        .encrypt(&Nonce::default(), token.as_bytes())
+        .map(|sealed| sealed.iter().map(|byte| format!("{byte:02x}")).collect())
+        // Encrypting a short in-memory message cannot fail; an empty seal opens to nothing.
+        .unwrap_or_default()
 }
 
 /// Opens what [`seal`] made with the same spent token and label.
@@ -51,7 +41,10 @@ pub(super) fn open(spent_token: &str, label: &str, sealed: &str) -> Option<Strin
         .step_by(2)
         .map(|i| u8::from_str_radix(&sealed[i..i + 2], 16).ok())
         .collect::<Option<Vec<u8>>>()?;
-    String::from_utf8(keystream_xor(spent_token, label, &bytes)).ok()
+    let opened = cipher(spent_token, label)
+        .decrypt(&Nonce::default(), bytes.as_slice())
+        .ok()?;
+    String::from_utf8(opened).ok()
 }
 
 #[cfg(test)]
@@ -67,12 +60,19 @@ mod tests {
             open("spent-one", "refresh", &sealed).as_deref(),
             Some(token)
         );
-        assert_ne!(
-            open("spent-two", "refresh", &sealed).as_deref(),
-            Some(token)
+        assert_eq!(open("spent-two", "refresh", &sealed), None);
+        assert_eq!(open("spent-one", "access", &sealed), None);
+        // A row tampered with opens to nothing.
+        let mut tampered = sealed.clone().into_bytes();
+        tampered[0] = if tampered[0] == b'0' { b'1' } else { b'0' };
+        assert_eq!(
+            open(
+                "spent-one",
+                "refresh",
+                &String::from_utf8(tampered).unwrap()
+            ),
+            None
         );
-        // Labels give separate keystreams for the two tokens of a pair.
-        assert_ne!(seal("spent-one", "access", token), sealed);
         assert_eq!(open("spent-one", "refresh", "zz"), None);
     }
 }
