@@ -43,7 +43,9 @@ cleanup() {
   for dir in "$work"/cluster-*; do
     [[ -d "$dir" ]] && { deploy/local-cluster.sh down --data-dir "$dir" >/dev/null 2>&1 || true; }
   done
-  psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS siprems_load" >/dev/null 2>&1 || true
+  for db in siprems_load siprems_load_before; do
+    psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
+  done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -53,9 +55,12 @@ export JWT_SECRET=load-benchmark-secret-that-is-long-enough SIPREMS_ADMIN_PASSWO
 export SIPREMS_DEMO=0 SIPREMS_RATE_LIMITS=0 SIPREMS_LOG_FORMAT=json RUST_LOG=warn
 export SIPREMS_IN_PROCESS_JOBS=0 REDIS_URL=redis://127.0.0.1:6379/0 SIPREMS_REDIS_PREFIX="load-$$:"
 
-psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS siprems_load" >/dev/null
-psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE siprems_load" >/dev/null
-direct_db=postgres://postgres@127.0.0.1:5432/siprems_load
+# One database per binary: each migrates its own (a baseline refuses a database that
+# newer migrations have touched).
+declare -A db_names=([after]=siprems_load [before]=siprems_load_before)
+for db in "${db_names[@]}"; do
+  psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $db" >/dev/null
+done
 
 wait_up() {
   for _ in $(seq 1 100); do curl -fs "$1/health" >/dev/null 2>&1 && return 0; sleep 0.1; done
@@ -68,8 +73,8 @@ token_for() {
     python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
 }
 
-prepare() {
-  local base=$1 token=$2
+prepare() { # BASE TOKEN BIN DATABASE_URL
+  local base=$1 token=$2 bin=$3 direct_db=$4
   local n
   for n in $(seq -f '%03g' 1 50); do
     curl -fs "$base/api/products" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
@@ -173,11 +178,13 @@ memory_line() { # PID...: "X MB now / Y MB peak" per pid
 }
 
 # --- one instance per binary, direct, on PostgreSQL ---
-# Each binary has its own port and Redis key prefix; the data is prepared once.
+# Each binary has its own port, database and Redis key prefix, and prepares its data.
 declare -A single_pids=() memory=()
 port=18181
 for variant in "${variants[@]}"; do
-  SIPREMS_REDIS_PREFIX="load-$$-$variant:" DATABASE_URL=$direct_db SIPREMS_BIND=127.0.0.1:$port \
+  psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE ${db_names[$variant]}" >/dev/null
+  SIPREMS_REDIS_PREFIX="load-$$-$variant:" DATABASE_URL=postgres://postgres@127.0.0.1:5432/${db_names[$variant]} \
+    SIPREMS_BIND=127.0.0.1:$port \
     "${bins[$variant]}" serve >"$work/single-$variant.log" 2>&1 &
   single_pids[$variant]=$!
   pids+=("$!")
@@ -186,7 +193,10 @@ for variant in "${variants[@]}"; do
   wait_up "${bases[$variant]}"
   port=$((port + 1))
 done
-prepare "${bases[after]}" "$(token_for "${bases[after]}")"
+for variant in "${variants[@]}"; do
+  prepare "${bases[$variant]}" "$(token_for "${bases[$variant]}")" "${bins[$variant]}" \
+    "postgres://postgres@127.0.0.1:5432/${db_names[$variant]}"
+done
 for variant in "${variants[@]}"; do warm "$variant"; done
 scenarios "1 instance"
 for variant in "${variants[@]}"; do
@@ -199,7 +209,7 @@ if [[ -x deploy/local-cluster.sh ]]; then
   cluster_port=18300
   for variant in "${variants[@]}"; do
     SIPREMS_REDIS_PREFIX="load-$$-cluster-$variant:" deploy/local-cluster.sh up --api 2 --workers 0 \
-      --base-port "$cluster_port" --db-name siprems_load --no-rate-limits --binary "${bins[$variant]}" \
+      --base-port "$cluster_port" --db-name "${db_names[$variant]}" --no-rate-limits --binary "${bins[$variant]}" \
       --data-dir "$work/cluster-$variant" >"$work/cluster-$variant.log" 2>&1 ||
       { cat "$work/cluster-$variant.log"; exit 1; }
     bases[$variant]=http://127.0.0.1:$cluster_port
