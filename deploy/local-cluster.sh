@@ -30,9 +30,10 @@
 # service's log tail, if one is not.
 #
 # State lives in the data dir (default /tmp/siprems-cluster): cluster.env (ports, URLs),
-# jwt_secret and admin_password (generated once per data dir), run/*.pid, log/*.log, and the
-# rendered nginx and pgbouncer configs. `down` stops exactly the processes whose pid files
-# are there and that still carry this data dir in their command line or environment.
+# jwt_secret and admin_password (generated once per data dir), run/*.pid (with each
+# process's start time in run/*.start), log/*.log, and the rendered nginx and pgbouncer
+# configs. `down` stops exactly the processes whose pid files are there and that are still
+# the processes started then (same pid, same start time).
 #
 # The admin: SIPREMS_ADMIN_EMAIL (default admin@siprems.local) with SIPREMS_ADMIN_PASSWORD
 # or a password generated into DATA_DIR/admin_password. The admin is created only on an
@@ -163,20 +164,55 @@ process_names() {
     echo nginx
 }
 
-# The pid in NAME's pid file, if that process is alive and is ours: its command line or
-# environment names this data dir (pids get reused; we never signal a stranger).
+# The pid in NAME's pid file, if that process is alive and is ours (pids get reused; we
+# never signal a stranger). Ours means: the same start time as the process `spawn` started
+# (run/NAME.start). The start time never changes; the command line and environment do, and
+# read back *empty* while a process execs (the kernel swaps in the new memory before it
+# writes the new arguments), which happens three times right after spawn (subshell ->
+# setsid -> env -> siprems): checking those made a healthy, just-started process look
+# dead now and then. Pid files without a start time (an older script's) fall back to the
+# command line or environment naming this data dir.
 owned_pid() {
-    local file=$RUN_DIR/$1.pid pid
+    local file=$RUN_DIR/$1.pid pid started=
     [ -f "$file" ] || return 1
     pid=$(cat "$file" 2>/dev/null) || return 1
     [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-    kill -0 "$pid" 2>/dev/null || return 1
-    if tr '\0' '\n' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF "$DATA_DIR" ||
-        tr '\0' '\n' 2>/dev/null <"/proc/$pid/environ" | grep -qxF "SIPREMS_CLUSTER_DIR=$DATA_DIR"; then
-        echo "$pid"
-        return 0
+    alive "$pid" || return 1
+    if [ -s "$RUN_DIR/$1.start" ]; then
+        started=$(start_time "$pid") || return 1
+        [ "$started" = "$(cat "$RUN_DIR/$1.start" 2>/dev/null)" ] || return 1
+    elif ! grep -qzF -- "$DATA_DIR" "/proc/$pid/cmdline" 2>/dev/null &&
+        ! grep -qzxF -- "SIPREMS_CLUSTER_DIR=$DATA_DIR" "/proc/$pid/environ" 2>/dev/null; then
+        return 1
     fi
-    return 1
+    echo "$pid"
+}
+
+# PID's start time, in clock ticks since boot (/proc/PID/stat field 22).
+start_time() {
+    local stat fields
+    { read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
+    # Field 2, the command name in parentheses, may contain spaces: split after it.
+    read -ra fields <<<"${stat##*) }"
+    [[ "${fields[19]:-}" =~ ^[0-9]+$ ]] || return 1
+    echo "${fields[19]}"
+}
+
+# Why NAME's process is gone, when this shell started it: " (exit status N)" or
+# " (killed by signal N, NAME)" in EXIT_REASON, else nothing. Not in a command
+# substitution: a subshell cannot wait for its parent's children.
+exit_reason() {
+    local pid rc=0
+    EXIT_REASON=
+    pid=$(cat "$RUN_DIR/$1.pid" 2>/dev/null) || return 0
+    [[ "$pid" =~ ^[0-9]+$ ]] && ! alive "$pid" || return 0
+    wait "$pid" 2>/dev/null || rc=$?
+    if [ "$rc" = 127 ]; then return 0; fi # not our child (another invocation started it)
+    if [ "$rc" -gt 128 ]; then
+        EXIT_REASON=" (killed by signal $((rc - 128)), SIG$(kill -l "$((rc - 128))" 2>/dev/null || echo '?'))"
+    else
+        EXIT_REASON=" (exit status $rc)"
+    fi
 }
 
 log_tail() {
@@ -228,7 +264,8 @@ wait_until() {
     while :; do
         if "$@" >/dev/null 2>&1; then return 0; fi
         if ! owned_pid "$name" >/dev/null; then
-            echo "local-cluster: error: $name exited while waiting for $what" >&2
+            exit_reason "$name"
+            echo "local-cluster: error: $name exited$EXIT_REASON while waiting for $what" >&2
             log_tail "$name"
             return 1
         fi
@@ -257,7 +294,11 @@ spawn() {
     done
     echo "=== $(date -Is) starting: ${shown[*]}" >>"$LOG_DIR/$name.log"
     setsid "$@" </dev/null >>"$LOG_DIR/$name.log" 2>&1 &
-    echo $! >"$RUN_DIR/$name.pid"
+    local pid=$!
+    echo "$pid" >"$RUN_DIR/$name.pid"
+    # The start time identifies the process for good (see owned_pid); read at once, while
+    # the pid can only be this child's.
+    start_time "$pid" >"$RUN_DIR/$name.start" || rm -f "$RUN_DIR/$name.start"
 }
 
 database_url_pooled() {
@@ -322,7 +363,12 @@ wait_siprems() { # NAME
             # No HTTP endpoint: alive after a grace period (it connected and did not exit).
             local until=$((SECONDS + 2))
             while [ "$SECONDS" -lt "$until" ]; do
-                owned_pid "$name" >/dev/null || { echo "local-cluster: error: $name exited" >&2; log_tail "$name"; return 1; }
+                if ! owned_pid "$name" >/dev/null; then
+                    exit_reason "$name"
+                    echo "local-cluster: error: $name exited$EXIT_REASON" >&2
+                    log_tail "$name"
+                    return 1
+                fi
                 sleep 0.25
             done
             ;;
@@ -340,7 +386,7 @@ alive() {
 
 stop_one() { # NAME -> stops it if it is ours and alive
     local name=$1 pid sig=TERM deadline started=$EPOCHREALTIME
-    pid=$(owned_pid "$name") || { rm -f "$RUN_DIR/$name.pid"; return 0; }
+    pid=$(owned_pid "$name") || { rm -f "$RUN_DIR/$name.pid" "$RUN_DIR/$name.start"; return 0; }
     # nginx: QUIT is its graceful shutdown (finish in-flight requests); the others shut
     # down gracefully on TERM.
     [ "$name" = nginx ] && sig=QUIT
@@ -352,7 +398,7 @@ stop_one() { # NAME -> stops it if it is ours and alive
         kill -KILL "$pid" 2>/dev/null || true
         sleep 0.2
     fi
-    rm -f "$RUN_DIR/$name.pid"
+    rm -f "$RUN_DIR/$name.pid" "$RUN_DIR/$name.start"
     say "stopped $name (pid $pid) in $(elapsed_since "$started") s"
 }
 

@@ -159,10 +159,22 @@ impl Application {
     }
 }
 
-/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+/// The signal `shutdown_signal` resolved on, for the process's last log line.
+static SHUTDOWN_SIGNAL: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
+/// `Some("SIGTERM")` (or `"SIGINT"`) once `shutdown_signal` has resolved.
+pub fn received_shutdown_signal() -> Option<&'static str> {
+    SHUTDOWN_SIGNAL.get().copied()
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM. A handler that cannot be installed is logged
+/// and never fires (it used to make the process stop at once, without a word).
 pub async fn shutdown_signal() {
     let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
     };
     #[cfg(unix)]
     let terminate = async {
@@ -170,14 +182,18 @@ pub async fn shutdown_signal() {
             Ok(mut signal) => {
                 signal.recv().await;
             }
-            Err(_) => std::future::pending::<()>().await,
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
         }
     };
     #[cfg(not(unix))]
     let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutdown requested; finishing in-flight requests");
+    let signal = tokio::select! {
+        () = interrupt => "SIGINT",
+        () = terminate => "SIGTERM",
+    };
+    let _ = SHUTDOWN_SIGNAL.set(signal);
+    tracing::info!(signal, "shutdown requested; finishing in-flight requests");
 }

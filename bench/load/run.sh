@@ -2,9 +2,16 @@
 # Load benchmark: requests/s and latency for /health, GET /api/products (cached),
 # POST /api/predict (cached) and POST /api/transactions (checkout), against one instance
 # directly and two instances behind nginx, on PostgreSQL (through pgBouncer for the
-# cluster), with each instance's resident memory. Prints a Markdown table.
+# cluster), with each instance's resident memory: the peak sampled during each row, and
+# at the end the current RSS next to the process's peak (VmHWM). Prints a Markdown table.
 #
 #   bench/load/run.sh [--duration 5] [--connections 64] [--threads 2] [--runs 3]
+#   BASELINE_BIN=/path/to/old/siprems bench/load/run.sh ...
+#
+# With BASELINE_BIN, every scenario runs against both binaries (the baseline "before",
+# SIPREMS_BIN or target/release/siprems "after"), side by side and interleaved run by run
+# (before/after, then after/before, ...) so the machine's drift hits both alike; each row
+# shows the medians of --runs runs for both and the ratio after/before.
 #
 # Loopback only; every run is bounded by --duration. Needs wrk (installed if missing),
 # the release binary (built if missing), PostgreSQL on 127.0.0.1:5432 and Redis on 6379.
@@ -32,8 +39,13 @@ pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  deploy/local-cluster.sh down --data-dir "$work/cluster" >/dev/null 2>&1 || true
-  psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS siprems_load" >/dev/null 2>&1 || true
+  local dir
+  for dir in "$work"/cluster-*; do
+    [[ -d "$dir" ]] && { deploy/local-cluster.sh down --data-dir "$dir" >/dev/null 2>&1 || true; }
+  done
+  for db in siprems_load siprems_load_before; do
+    psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
+  done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -43,9 +55,12 @@ export JWT_SECRET=load-benchmark-secret-that-is-long-enough SIPREMS_ADMIN_PASSWO
 export SIPREMS_DEMO=0 SIPREMS_RATE_LIMITS=0 SIPREMS_LOG_FORMAT=json RUST_LOG=warn
 export SIPREMS_IN_PROCESS_JOBS=0 REDIS_URL=redis://127.0.0.1:6379/0 SIPREMS_REDIS_PREFIX="load-$$:"
 
-psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS siprems_load" >/dev/null
-psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE siprems_load" >/dev/null
-direct_db=postgres://postgres@127.0.0.1:5432/siprems_load
+# One database per binary: each migrates its own (a baseline refuses a database that
+# newer migrations have touched).
+declare -A db_names=([after]=siprems_load [before]=siprems_load_before)
+for db in "${db_names[@]}"; do
+  psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $db" >/dev/null
+done
 
 wait_up() {
   for _ in $(seq 1 100); do curl -fs "$1/health" >/dev/null 2>&1 && return 0; sleep 0.1; done
@@ -58,8 +73,8 @@ token_for() {
     python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
 }
 
-prepare() {
-  local base=$1 token=$2
+prepare() { # BASE TOKEN BIN DATABASE_URL
+  local base=$1 token=$2 bin=$3 direct_db=$4
   local n
   for n in $(seq -f '%03g' 1 50); do
     curl -fs "$base/api/products" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
@@ -84,71 +99,165 @@ PY
 rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 hwm_mb() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 
-rows=()
+# The binaries under test: "after" alone, or "before" (BASELINE_BIN) and "after".
+variants=(after)
+declare -A bins=([after]=$bin)
+if [[ -n "${BASELINE_BIN:-}" ]]; then
+  [[ -x "$BASELINE_BIN" ]] || { echo "BASELINE_BIN=$BASELINE_BIN is not an executable" >&2; exit 2; }
+  variants=(before after)
+  bins[before]=$BASELINE_BIN
+fi
+# Per variant: the base URL and the pids whose memory counts, set per topology below.
+declare -A bases=() procs=()
+
+declare -A results=() # "$row|$variant|rps" etc.: the medians
+row_order=()
 median() { sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 # wrk reports latencies as 1.23ms / 456.78us / 1.02s: milliseconds, for sorting.
 to_ms() { awk '{v = $1; if (v ~ /us$/) v = v / 1000; else if (v ~ /ms$/) v = v + 0; else if (v ~ /s$/) v = v * 1000; printf "%.2f\n", v}'; }
-measure() { # LABEL TARGET URL TOKEN [SCRIPT]: the median of $runs wrk runs
-  local label=$1 target=$2 url=$3 token=$4 script=${5:-}
-  local args=(-t"$threads" -c"$connections" -d"${duration}s" --latency -H "Authorization: Bearer $token")
-  [[ -n "$script" ]] && args+=(-s "bench/load/$script")
-  local out rps=() p50=() p99=() errors=0 run
-  for ((run = 1; run <= runs; run++)); do
-    out=$(wrk "${args[@]}" "$url" 2>&1)
-    rps+=("$(awk '/Requests\/sec/ {print $2}' <<<"$out")")
-    p50+=("$(awk '$1=="50%" {print $2}' <<<"$out" | to_ms)")
-    p99+=("$(awk '$1=="99%" {print $2}' <<<"$out" | to_ms)")
-    # Non-2xx answers plus socket errors (connect, read, write, timeout).
-    errors=$((errors + $(awk '/Non-2xx/ {n += $5} /Socket errors/ {for (i = 3; i <= NF; i++) n += $i + 0} END {print n + 0}' <<<"$out")))
+# The largest VmRSS of PIDS, sampled every 0.1 s, in kB, into FILE until killed.
+sample_rss() { # FILE PID...
+  local file=$1 pid
+  shift
+  while :; do
+    for pid in "$@"; do awk '/VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null; done >>"$file"
+    sleep 0.1
   done
-  rows+=("| $target | $label | $(printf '%s\n' "${rps[@]}" | median) | $(printf '%s\n' "${p50[@]}" | median) ms | $(printf '%s\n' "${p99[@]}" | median) ms | $errors | $(printf '%s ' "${rps[@]}")|")
+}
+measure() { # TARGET LABEL PATH TOKEN-VAR [SCRIPT]: $runs wrk runs per variant, interleaved
+  local target=$1 label=$2 path=$3 script=${4:-}
+  local row="$target|$label" run variant order out sampler
+  local -A rps=() p50=() p99=() rss=() errors=()
+  row_order+=("$row")
+  for ((run = 1; run <= runs; run++)); do
+    order=("${variants[@]}")
+    if ((run % 2 == 0)) && ((${#variants[@]} == 2)); then order=(after before); fi
+    for variant in "${order[@]}"; do
+      local args=(-t"$threads" -c"$connections" -d"${duration}s" --latency -H "Authorization: Bearer ${tokens[$variant]}")
+      [[ -n "$script" ]] && args+=(-s "bench/load/$script")
+      : >"$work/rss.samples"
+      # shellcheck disable=SC2086 # procs holds a list of pids
+      sample_rss "$work/rss.samples" ${procs[$variant]} &
+      sampler=$!
+      out=$(wrk "${args[@]}" "${bases[$variant]}$path" 2>&1)
+      kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true
+      rps[$variant]+="$(awk '/Requests\/sec/ {print $2}' <<<"$out") "
+      p50[$variant]+="$(awk '$1=="50%" {print $2}' <<<"$out" | to_ms) "
+      p99[$variant]+="$(awk '$1=="99%" {print $2}' <<<"$out" | to_ms) "
+      rss[$variant]+="$(sort -g "$work/rss.samples" | tail -1 | awk '{printf "%.1f", $1/1024}') "
+      # Non-2xx answers plus socket errors (connect, read, write, timeout).
+      errors[$variant]=$((${errors[$variant]:-0} + $(awk '/Non-2xx/ {n += $5} /Socket errors/ {for (i = 3; i <= NF; i++) n += $i + 0} END {print n + 0}' <<<"$out")))
+    done
+  done
+  for variant in "${variants[@]}"; do
+    results["$row|$variant|rps"]=$(tr ' ' '\n' <<<"${rps[$variant]}" | grep . | median)
+    results["$row|$variant|p50"]=$(tr ' ' '\n' <<<"${p50[$variant]}" | grep . | median)
+    results["$row|$variant|p99"]=$(tr ' ' '\n' <<<"${p99[$variant]}" | grep . | median)
+    results["$row|$variant|rss"]=$(tr ' ' '\n' <<<"${rss[$variant]}" | grep . | median)
+    results["$row|$variant|errors"]=${errors[$variant]}
+    results["$row|$variant|runs"]=${rps[$variant]}
+  done
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0) printf "%.2f", b / a; else print "-" }'; }
+declare -A tokens=()
+scenarios() { # TARGET
+  measure "$1" "GET /health" /health
+  measure "$1" "GET /api/products (cached)" /api/products
+  measure "$1" "POST /api/predict (cached)" /api/predict predict.lua
+  measure "$1" "POST /api/transactions" /api/transactions checkout.lua
+}
+warm() { # VARIANT: log in and warm the forecast cache
+  local base=${bases[$1]}
+  tokens[$1]=$(token_for "$base")
+  curl -fs "$base/api/predict" -H "Authorization: Bearer ${tokens[$1]}" -H 'Content-Type: application/json' \
+    -d '{"product_sku":"LOAD-001","days":30}' >/dev/null
+}
+memory_line() { # PID...: "X MB now / Y MB peak" per pid
+  local pid
+  for pid in "$@"; do printf '%s MB now / %s MB peak (VmHWM); ' "$(rss_mb "$pid")" "$(hwm_mb "$pid")"; done
 }
 
-# --- one instance, direct, on PostgreSQL ---
-DATABASE_URL=$direct_db SIPREMS_BIND=127.0.0.1:18181 "$bin" serve >"$work/single.log" 2>&1 &
-single=$!
-pids+=("$single")
-wait_up http://127.0.0.1:18181
-token=$(token_for http://127.0.0.1:18181)
-prepare http://127.0.0.1:18181 "$token"
-curl -fs http://127.0.0.1:18181/api/predict -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
-  -d '{"product_sku":"LOAD-001","days":30}' >/dev/null
-base=http://127.0.0.1:18181
-measure "GET /health" "1 instance" "$base/health" "$token"
-measure "GET /api/products (cached)" "1 instance" "$base/api/products" "$token"
-measure "POST /api/predict (cached)" "1 instance" "$base/api/predict" "$token" predict.lua
-measure "POST /api/transactions" "1 instance" "$base/api/transactions" "$token" checkout.lua
-single_rss="$(rss_mb "$single") MB now, $(hwm_mb "$single") MB peak"
-kill "$single"; wait "$single" 2>/dev/null || true
+# --- one instance per binary, direct, on PostgreSQL ---
+# Each binary has its own port, database and Redis key prefix, and prepares its data.
+declare -A single_pids=() memory=()
+port=18181
+for variant in "${variants[@]}"; do
+  psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE ${db_names[$variant]}" >/dev/null
+  SIPREMS_REDIS_PREFIX="load-$$-$variant:" DATABASE_URL=postgres://postgres@127.0.0.1:5432/${db_names[$variant]} \
+    SIPREMS_BIND=127.0.0.1:$port \
+    "${bins[$variant]}" serve >"$work/single-$variant.log" 2>&1 &
+  single_pids[$variant]=$!
+  pids+=("$!")
+  bases[$variant]=http://127.0.0.1:$port
+  procs[$variant]=$!
+  wait_up "${bases[$variant]}"
+  port=$((port + 1))
+done
+for variant in "${variants[@]}"; do
+  prepare "${bases[$variant]}" "$(token_for "${bases[$variant]}")" "${bins[$variant]}" \
+    "postgres://postgres@127.0.0.1:5432/${db_names[$variant]}"
+done
+for variant in "${variants[@]}"; do warm "$variant"; done
+scenarios "1 instance"
+for variant in "${variants[@]}"; do
+  memory["single|$variant"]=$(memory_line "${single_pids[$variant]}")
+  kill "${single_pids[$variant]}"; wait "${single_pids[$variant]}" 2>/dev/null || true
+done
 
-# --- two instances behind nginx, PostgreSQL through pgBouncer ---
-cluster_rss="not measured"
+# --- two instances behind nginx per binary, PostgreSQL through pgBouncer ---
 if [[ -x deploy/local-cluster.sh ]]; then
-  deploy/local-cluster.sh up --api 2 --workers 0 --base-port 18300 --db-name siprems_load \
-    --no-rate-limits --binary "$bin" --data-dir "$work/cluster" \
-    >"$work/cluster.log" 2>&1 || { cat "$work/cluster.log"; exit 1; }
-  base=http://127.0.0.1:18300
-  wait_up "$base"
-  token=$(curl -fs "$base/api/auth/login" -H 'Content-Type: application/json' \
-    -d "{\"email\":\"admin@siprems.local\",\"password\":\"$password\"}" |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
-  curl -fs "$base/api/predict" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
-    -d '{"product_sku":"LOAD-001","days":30}' >/dev/null
-  measure "GET /health" "2 instances + nginx" "$base/health" "$token"
-  measure "GET /api/products (cached)" "2 instances + nginx" "$base/api/products" "$token"
-  measure "POST /api/predict (cached)" "2 instances + nginx" "$base/api/predict" "$token" predict.lua
-  measure "POST /api/transactions" "2 instances + nginx" "$base/api/transactions" "$token" checkout.lua
-  cluster_rss=$(for f in "$work"/cluster/run/api-*.pid; do p=$(cat "$f"); printf '%s MB now / %s MB peak; ' "$(rss_mb "$p")" "$(hwm_mb "$p")"; done)
+  cluster_port=18300
+  for variant in "${variants[@]}"; do
+    SIPREMS_REDIS_PREFIX="load-$$-cluster-$variant:" deploy/local-cluster.sh up --api 2 --workers 0 \
+      --base-port "$cluster_port" --db-name "${db_names[$variant]}" --no-rate-limits --binary "${bins[$variant]}" \
+      --data-dir "$work/cluster-$variant" >"$work/cluster-$variant.log" 2>&1 ||
+      { cat "$work/cluster-$variant.log"; exit 1; }
+    bases[$variant]=http://127.0.0.1:$cluster_port
+    procs[$variant]=$(cat "$work/cluster-$variant"/run/api-*.pid | tr '\n' ' ')
+    wait_up "${bases[$variant]}"
+    warm "$variant"
+    cluster_port=$((cluster_port + 100))
+  done
+  scenarios "2 instances + nginx"
+  for variant in "${variants[@]}"; do
+    # shellcheck disable=SC2086
+    memory["cluster|$variant"]=$(memory_line ${procs[$variant]})
+    deploy/local-cluster.sh down --data-dir "$work/cluster-$variant" >/dev/null 2>&1 || true
+  done
 fi
 
-cat <<TABLE
-Load benchmark, $(date -u +%Y-%m-%d), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)),
-wrk -t$threads -c$connections -d${duration}s, median of $runs runs, PostgreSQL $(psql -h 127.0.0.1 -U postgres -Atc 'SHOW server_version'), Redis cache.
-
-| target | request | requests/s (median) | p50 | p99 | errors | requests/s, each run |
-|---|---|---|---|---|---|---|
-$(printf '%s\n' "${rows[@]}")
-
-RSS, one instance under load: $single_rss
-RSS per instance in the cluster: $cluster_rss
-TABLE
+echo "Load benchmark, $(date -u +%Y-%m-%d), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)),"
+echo "wrk -t$threads -c$connections -d${duration}s, median of $runs runs, PostgreSQL $(psql -h 127.0.0.1 -U postgres -Atc 'SHOW server_version'), Redis cache."
+echo "Peak RSS: the largest resident memory of the instance(s), sampled every 0.1 s during the row's runs."
+echo
+if ((${#variants[@]} == 2)); then
+  echo "before: ${bins[before]}"
+  echo "after:  ${bins[after]}"
+  echo
+  echo "| target | request | req/s before | req/s after | ratio | p50 before | p50 after | ratio | p99 before | p99 after | ratio | peak RSS before | peak RSS after | ratio | errors before/after |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  for row in "${row_order[@]}"; do
+    line="| ${row%%|*} | ${row#*|} |"
+    for metric in rps p50 p99 rss; do
+      b=${results["$row|before|$metric"]} a=${results["$row|after|$metric"]}
+      unit=; [[ $metric == p* ]] && unit=" ms"; [[ $metric == rss ]] && unit=" MB"
+      line+=" $b$unit | $a$unit | $(ratio "$b" "$a") |"
+    done
+    echo "$line ${results["$row|before|errors"]}/${results["$row|after|errors"]} |"
+  done
+  echo
+  for row in "${row_order[@]}"; do
+    echo "requests/s each run, ${row%%|*}, ${row#*|}: before ${results["$row|before|runs"]}; after ${results["$row|after|runs"]}"
+  done
+else
+  echo "| target | request | requests/s (median) | p50 | p99 | peak RSS | errors | requests/s, each run |"
+  echo "|---|---|---|---|---|---|---|---|"
+  for row in "${row_order[@]}"; do
+    echo "| ${row%%|*} | ${row#*|} | ${results["$row|after|rps"]} | ${results["$row|after|p50"]} ms | ${results["$row|after|p99"]} ms | ${results["$row|after|rss"]} MB | ${results["$row|after|errors"]} | ${results["$row|after|runs"]}|"
+  done
+fi
+echo
+for variant in "${variants[@]}"; do
+  echo "RSS at the end, one instance ($variant): ${memory["single|$variant"]}"
+  echo "RSS at the end, per instance in the cluster ($variant): ${memory["cluster|$variant"]:-not measured}"
+done

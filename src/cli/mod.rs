@@ -132,6 +132,15 @@ enum CliRole {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     observability::init_logging(cli.config.log_format);
+    log_panics();
+    // The long-running processes end with a log line that says why; the tools keep their
+    // plain `error: ...` on stderr.
+    let service = match cli.command {
+        None | Some(Command::Serve) => Some("serve"),
+        Some(Command::Worker) => Some("worker"),
+        Some(Command::Scheduler) => Some("scheduler"),
+        Some(_) => None,
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -142,13 +151,67 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
+    let outcome = runtime.block_on(run(cli));
+    match (outcome, service) {
+        (Ok(()), Some(process)) => {
+            let signal = app::received_shutdown_signal().unwrap_or("none");
+            tracing::info!(process, signal, "exiting: shut down on request");
+            ExitCode::SUCCESS
+        }
+        (Ok(()), None) => ExitCode::SUCCESS,
+        (Err(error), Some(process)) => {
+            tracing::error!(process, error = format!("{error:#}"), "exiting on error");
+            ExitCode::FAILURE
+        }
+        (Err(error), None) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// Panics (in any thread or task) go to the log, with a backtrace when RUST_BACKTRACE
+/// asks for one, instead of bare text on stderr.
+fn log_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let thread = std::thread::current();
+        tracing::error!(
+            thread = thread.name().unwrap_or("unnamed"),
+            panic = %info,
+            backtrace = %std::backtrace::Backtrace::capture(),
+            "panicked"
+        );
+    }));
+}
+
+/// Runs a worker or scheduler loop until SIGINT/SIGTERM, then stops it. The loop ending
+/// first (a panic, say) is an error: the process exits and says why rather than living on
+/// idle.
+async fn until_shutdown(
+    what: &str,
+    mut task: tokio::task::JoinHandle<()>,
+    stop: tokio::sync::watch::Sender<bool>,
+) -> anyhow::Result<()> {
+    tokio::select! {
+        () = app::shutdown_signal() => {}
+        outcome = &mut task => {
+            return match outcome {
+                Ok(()) => Err(anyhow::anyhow!("the {what} loop stopped by itself")),
+                Err(error) => Err(anyhow::anyhow!("the {what} loop failed: {error}")),
+            };
+        }
+    }
+    let _ = stop.send(true);
+    // Both loops return as soon as they see `stop` (a job still running is interrupted
+    // and stays claimed until its heartbeat is missed); the bound is a backstop.
+    if tokio::time::timeout(std::time::Duration::from_secs(10), &mut task)
+        .await
+        .is_err()
+    {
+        tracing::warn!("the {what} loop did not stop within 10 s; abandoning it");
+        task.abort();
+    }
+    Ok(())
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -287,20 +350,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let services = Services::build(config).await?;
             let (stop, stopped) = tokio::sync::watch::channel(false);
             let worker = tokio::spawn(async move { services.run_worker(stopped).await });
-            app::shutdown_signal().await;
-            let _ = stop.send(true);
-            worker.abort();
-            let _ = worker.await;
-            Ok(())
+            until_shutdown("worker", worker, stop).await
         }
         Command::Scheduler => {
             let services = Services::build(config).await?;
             let (stop, stopped) = tokio::sync::watch::channel(false);
             let scheduler = tokio::spawn(async move { services.run_scheduler(stopped).await });
-            app::shutdown_signal().await;
-            let _ = stop.send(true);
-            let _ = scheduler.await;
-            Ok(())
+            until_shutdown("scheduler", scheduler, stop).await
         }
         Command::Seed {
             demo: _,
