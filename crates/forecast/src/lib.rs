@@ -178,6 +178,12 @@ use serde::{Deserialize, Serialize};
 
 pub use metrics::Metrics;
 
+/// Prophet fits made by this process so far: (finished by the native optimizer, handed to
+/// the fallback because the native optimizer failed).
+pub fn prophet_fit_counts() -> (u64, u64) {
+    models::prophet::fit_counts()
+}
+
 /// Errors of the forecasting engine.
 #[derive(Debug, thiserror::Error)]
 pub enum ForecastError {
@@ -822,12 +828,21 @@ impl Engine {
         holidays: &[Holiday],
         config: &TrainConfig,
     ) -> Vec<(K, Result<TrainedModel, ForecastError>)> {
-        jobs.into_par_iter()
+        let before = prophet_fit_counts();
+        let out = jobs
+            .into_par_iter()
             .map(|(key, hist)| {
                 let r = self.train(&hist, holidays, config);
                 (key, r)
             })
-            .collect()
+            .collect();
+        let after = prophet_fit_counts();
+        tracing::debug!(
+            native = after.0 - before.0,
+            fallback = after.1 - before.1,
+            "train_many: Prophet fits by optimizer (process-wide counts)"
+        );
+        out
     }
 }
 

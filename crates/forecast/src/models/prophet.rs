@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use augurs::prophet::{
     FeatureMode, Holiday as PHoliday, HolidayOccurrence, IntervalWidth, Prophet, ProphetOptions,
@@ -41,6 +42,26 @@ pub(crate) struct ProphetSpec {
     pub native: bool,
 }
 
+/// Process-wide counts of Prophet fits, for [`crate::prophet_fit_counts`].
+struct FitCounts {
+    native: AtomicU64,
+    fallbacks: AtomicU64,
+}
+
+static FIT_COUNTS: FitCounts = FitCounts {
+    native: AtomicU64::new(0),
+    fallbacks: AtomicU64::new(0),
+};
+
+/// How many Prophet fits in this process the native optimizer finished, and how many it
+/// could not (those went to the fallback).
+pub(crate) fn fit_counts() -> (u64, u64) {
+    (
+        FIT_COUNTS.native.load(Ordering::Relaxed),
+        FIT_COUNTS.fallbacks.load(Ordering::Relaxed),
+    )
+}
+
 /// Result of a fit: forecast points plus the fitted parameters.
 pub(crate) struct ProphetFit {
     pub points: Vec<Point>,
@@ -65,7 +86,17 @@ impl Optimizer for Capturing<'_> {
         // The native optimizer handles every model SIPREMS builds (linear trend); Stan is the
         // fallback for anything it refuses or fails on.
         let native = if self.native {
-            NativeOptimizer.optimize(init, data, opts).ok()
+            match NativeOptimizer.optimize(init, data, opts) {
+                Ok(o) => {
+                    FIT_COUNTS.native.fetch_add(1, Ordering::Relaxed);
+                    Some(o)
+                }
+                Err(e) => {
+                    FIT_COUNTS.fallbacks.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(error = %e, "native Prophet optimizer failed; trying Stan");
+                    None
+                }
+            }
         } else {
             None
         };
