@@ -30,7 +30,7 @@
 //! a [`TrainedModel`] (serde-serialisable, stored as JSON) holding the next
 //! [`TrainConfig::horizon_days`] days of forecast, its metrics and every candidate's metrics.
 //! [`Engine::train_many`] does the same for many SKUs on all cores (blocking; call it from
-//! `spawn_blocking`). `history_csv` reads the sales-history CSV format (shared with
+//! `spawn_blocking`). [`history_csv`] reads the sales-history CSV format (shared with
 //! `siprems import`); the [`files`] module implements `siprems backtest` (CSV in, CSV out).
 //!
 //! ## Data conventions
@@ -102,6 +102,7 @@ mod config;
 mod engine;
 pub mod files;
 mod history;
+pub mod history_csv;
 pub mod metrics;
 mod models;
 mod selection;
