@@ -196,7 +196,10 @@ fn history_files_follow_the_shared_reader_rules() {
         Err(ForecastError::Input(msg)) => {
             assert!(msg.contains("3 rows have errors"), "{msg}");
             assert!(msg.contains("line 4: quantity must be positive"), "{msg}");
-            assert!(msg.contains("line 5: quantity must be a whole number"), "{msg}");
+            assert!(
+                msg.contains("line 5: quantity must be a whole number"),
+                "{msg}"
+            );
             assert!(msg.contains("line 6: sku"), "{msg}");
         }
         other => panic!("{other:?}"),
