@@ -7,7 +7,8 @@
 //! ```
 //! Models: `naive`, `ets` (weekly MSTL, the default), `ets-yearly` (weekly + yearly MSTL),
 //! `prophet` (default additive variant), `prophet-reference` (SPEC flow 4 configuration),
-//! `prophet-stan` (the default Prophet fitted by Stan's optimizer instead of the native one),
+//! `prophet-stan` (the default Prophet fitted by Stan's optimizer instead of the native one;
+//! needs `--features stan-fallback`, left out of the default list without it),
 //! `ensemble` (Prophet + ETS mix), `auto` (default selection), `auto-reference` (selection
 //! with the reference Prophet), `auto-no-ensemble` (selection among the single models only),
 //! `auto-margin-M` (selection with `ensemble_margin` M, e.g. `auto-margin-0`).
@@ -168,7 +169,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "auto-no-ensemble",
         ]
         .map(String::from)
-        .to_vec(),
+        .into_iter()
+        .filter(|m| cfg!(feature = "stan-fallback") || m != "prophet-stan")
+        .collect(),
     };
     let cutoffs = monthly_cutoffs(last);
     println!(

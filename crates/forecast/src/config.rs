@@ -115,10 +115,11 @@ pub(crate) const ENSEMBLE_MEMBERS: [ModelKind; 2] = [ModelKind::Prophet, ModelKi
 #[serde(rename_all = "lowercase")]
 pub enum ProphetOptimizer {
     /// L-BFGS in Rust on the same objective as Prophet's Stan model (falls back to Stan when
-    /// it fails); about 10x faster than Stan here.
+    /// it fails and the `stan-fallback` feature is on); about 10x faster than Stan here.
     #[default]
     Native,
-    /// Stan's L-BFGS in the bundled WebAssembly build (`augurs-prophet`'s wasmstan).
+    /// Stan's L-BFGS in the bundled WebAssembly build (`augurs-prophet`'s wasmstan). Needs the
+    /// `stan-fallback` feature; without it a fit with this optimizer returns an error.
     Stan,
 }
 

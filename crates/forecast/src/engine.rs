@@ -1,8 +1,10 @@
 //! The engine: training (backtest, select, final fit) and forecasting, for one SKU or many.
 
 use std::fmt;
+#[cfg(feature = "stan-fallback")]
 use std::sync::{Arc, OnceLock};
 
+#[cfg(feature = "stan-fallback")]
 use augurs::prophet::wasmstan::WasmstanOptimizer;
 use chrono::NaiveDate;
 use rayon::prelude::*;
@@ -47,39 +49,50 @@ pub struct TrainedModel {
 }
 
 /// The forecasting engine. Create it once per process and share it (it is cheap to clone:
-/// clones share the compiled Stan Prophet optimizer).
+/// clones share the compiled Stan Prophet optimizer when the `stan-fallback` feature is on).
 #[derive(Clone)]
 pub struct Engine {
+    #[cfg(feature = "stan-fallback")]
     optimizer: Arc<OnceLock<Result<WasmstanOptimizer, String>>>,
 }
 
 impl fmt::Debug for Engine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Engine")
-            .field("prophet_ready", &self.optimizer.get().is_some())
-            .finish()
+        #[cfg(feature = "stan-fallback")]
+        let stan = if self.optimizer.get().is_some() {
+            "compiled"
+        } else {
+            "not compiled yet"
+        };
+        #[cfg(not(feature = "stan-fallback"))]
+        let stan = "not built in";
+        f.debug_struct("Engine").field("stan", &stan).finish()
     }
 }
 
 impl Engine {
-    /// Create the engine and compile the Stan Prophet optimizer now (~0.5-1 s in release
-    /// builds), so that a broken optimizer fails at startup rather than at the first forecast.
-    /// With the default [`ProphetOptimizer::Native`](crate::ProphetOptimizer::Native) Stan is only the fallback; tools that do
-    /// not need it use [`Engine::lazy`].
+    /// Create the engine. With the `stan-fallback` feature this compiles the Stan Prophet
+    /// optimizer now (~0.5-1 s in release builds), so that a broken optimizer fails at
+    /// startup rather than at the first forecast; tools that do not need it use
+    /// [`Engine::lazy`]. Without the feature there is nothing to prepare.
     pub fn new() -> Result<Engine, ForecastError> {
         let engine = Engine::lazy();
+        #[cfg(feature = "stan-fallback")]
         engine.optimizer()?;
         Ok(engine)
     }
 
-    /// Create the engine; the Stan Prophet optimizer is compiled on first use, i.e. never with
-    /// the native optimizer unless it fails (useful for tools such as `siprems backtest`).
+    /// Create the engine; the Stan Prophet optimizer (feature `stan-fallback`) is compiled on
+    /// first use, i.e. never with the native optimizer unless it fails.
     pub fn lazy() -> Engine {
         Engine {
+            #[cfg(feature = "stan-fallback")]
             optimizer: Arc::new(OnceLock::new()),
         }
     }
 
+    /// The Stan optimizer (feature `stan-fallback`), compiled once per engine.
+    #[cfg(feature = "stan-fallback")]
     pub(crate) fn optimizer(&self) -> Result<&WasmstanOptimizer, ForecastError> {
         self.optimizer
             .get_or_init(|| {
@@ -338,6 +351,8 @@ mod tests {
         check::<Engine>();
         check::<TrainedModel>();
         let e = Engine::lazy();
+        #[cfg(feature = "stan-fallback")]
         assert!(e.optimizer.get().is_none());
+        assert!(format!("{e:?}").contains("stan"));
     }
 }

@@ -62,8 +62,19 @@
 //! objective and its gradient in Rust and minimises it with Stan's L-BFGS settings (see
 //! `models::prophet_map`): about 10x cheaper than Stan's WebAssembly build, same optimum, and
 //! bit-for-bit reproducible. [`ProphetOptimizer::Stan`] runs Stan's own build (`augurs`'
-//! wasmstan). Backtest fits, which only rank models, cap L-BFGS at 100 iterations; the final
+//! wasmstan; needs the feature below). Backtest fits, which only rank models, cap L-BFGS at 100 iterations; the final
 //! fit runs to convergence.
+//!
+//! **Cargo feature `stan-fallback`** (off by default; the main crate passes it through as
+//! `siprems/stan-fallback`): builds Stan's WebAssembly optimizer in (wasmtime + cranelift,
+//! a large share of the build time and binary size), as the fallback when the native
+//! optimizer fails and for [`ProphetOptimizer::Stan`]. Off because the native optimizer
+//! never needed it in the measurements (Kiel and the demo shop: zero fallbacks, see the
+//! bench README). Without it, a fit the native optimizer cannot finish fails with an error
+//! naming the feature: the engine's selection then skips Prophet (and the ensemble) for that
+//! SKU and picks among the other kinds, as for any candidate that fails; only an explicit
+//! `ModelChoice::Only(Prophet)` or `ProphetOptimizer::Stan` returns the error. Every failure
+//! is logged (`tracing` warn) and counted ([`prophet_fit_counts`]).
 //!
 //! Future promo: the promo regressor is [`TrainConfig::future_promo`] (default 0) on every
 //! forecast day, i.e. the forecast is baseline demand; planned promotions belong in the events.
