@@ -185,7 +185,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("engine ready in {:.2} s\n", t.elapsed().as_secs_f64());
 
     let file = read_history(&history)?;
-    #[allow(clippy::type_complexity)]
+    #[allow(clippy::type_complexity, reason = "a local table row")]
     let mut summary: BTreeMap<String, (Metrics, Metrics, f64, f64, f64, (u64, u64))> =
         BTreeMap::new();
     let mut order = Vec::new();
