@@ -24,6 +24,9 @@
 //!
 //! The whole input is in memory (`&[u8]`): the line numbers need the bytes around each record,
 //! and both callers have the file in memory anyway.
+//!
+//! (Over 500 lines because the last ~200 are the tests of the rules above, kept next to
+//! them.)
 
 use std::fmt;
 
