@@ -4,7 +4,9 @@
 //! The file has a header naming the columns `date`, `sku` and `quantity`, optionally
 //! `unit_price` and `is_promo`, in any order (names are case-insensitive; other columns are
 //! ignored and reported). `date` is a store-local day `YYYY-MM-DD` or an RFC 3339 instant,
-//! whose business day is its local date in the store's timezone.
+//! whose business day is its local date in the store's timezone. The format's rules (what
+//! each field accepts, blank lines, line numbers) live in one reader shared with
+//! `siprems backtest`: [`forecast::history_csv`].
 //!
 //! All or nothing: every row is checked first and every problem is reported with its line
 //! number (line 1 is the header); unknown SKUs are one error listing each SKU with its
@@ -29,10 +31,11 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use serde_json::{Value, json};
 
-use crate::domain::calendar::{DateOrInstant, StoreCalendar, format_date, parse_date_or_instant};
+use forecast::history_csv::{HistoryCsv, When};
+
+use crate::domain::calendar::{StoreCalendar, format_date};
 use crate::domain::changes::{Group, Retraining, Shop};
 use crate::domain::money::Money;
-use crate::domain::sku::Sku;
 use crate::domain::{DomainError, DomainResult, settings};
 use crate::progress::Progress;
 use crate::storage::{Db, StorageError, models, products, sales};
@@ -92,7 +95,7 @@ impl fmt::Display for ImportSummary {
 }
 
 /// The largest quantity one row may have.
-pub const MAX_QUANTITY: i64 = 1_000_000;
+pub const MAX_QUANTITY: i64 = forecast::history_csv::MAX_QUANTITY;
 /// Problems listed in an error's details.
 const MAX_DETAILS: usize = 100;
 /// Problems listed in an error's message (what the command line prints).
@@ -148,196 +151,6 @@ pub async fn import_bytes(
 
 // ---------------------------------------------------------------------------------------
 // Reading and checking (no database).
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Columns {
-    date: usize,
-    sku: usize,
-    quantity: usize,
-    unit_price: Option<usize>,
-    is_promo: Option<usize>,
-    count: usize,
-    ignored: Vec<String>,
-}
-
-fn parse_header(names: &[&str]) -> DomainResult<Columns> {
-    let mut found: HashMap<&'static str, usize> = HashMap::new();
-    let mut ignored = Vec::new();
-    for (index, raw) in names.iter().enumerate() {
-        let name = raw
-            .trim()
-            .trim_start_matches('\u{feff}')
-            .trim()
-            .to_ascii_lowercase();
-        let known = ["date", "sku", "quantity", "unit_price", "is_promo"]
-            .into_iter()
-            .find(|k| *k == name);
-        match known {
-            Some(column) => {
-                if found.insert(column, index).is_some() {
-                    return Err(DomainError::validation(format!(
-                        "line 1: the header names the column {column} twice"
-                    )));
-                }
-            }
-            None => ignored.push(raw.trim().to_owned()),
-        }
-    }
-    let missing: Vec<&str> = ["date", "sku", "quantity"]
-        .into_iter()
-        .filter(|c| !found.contains_key(c))
-        .collect();
-    if !missing.is_empty() {
-        return Err(DomainError::validation(format!(
-            "line 1: the header must name the columns date, sku and quantity (optionally \
-             unit_price and is_promo); missing: {}; found: {}",
-            missing.join(", "),
-            names
-                .iter()
-                .map(|n| format!("{:?}", n.trim()))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
-    }
-    Ok(Columns {
-        date: found["date"],
-        sku: found["sku"],
-        quantity: found["quantity"],
-        unit_price: found.get("unit_price").copied(),
-        is_promo: found.get("is_promo").copied(),
-        count: names.len(),
-        ignored,
-    })
-}
-
-fn parse_quantity(text: &str) -> Result<i64, String> {
-    if text.is_empty() {
-        return Err("quantity is missing".into());
-    }
-    let quantity: i64 = text
-        .parse()
-        .map_err(|_| format!("quantity must be a whole number, got {text:?}"))?;
-    if quantity <= 0 {
-        return Err(format!("quantity must be positive, got {quantity}"));
-    }
-    if quantity > MAX_QUANTITY {
-        return Err(format!(
-            "quantity must be at most {MAX_QUANTITY}, got {quantity}"
-        ));
-    }
-    Ok(quantity)
-}
-
-fn parse_unit_price(text: &str) -> Result<Option<Money>, String> {
-    if text.is_empty() {
-        return Ok(None);
-    }
-    let price: Money = text.parse().map_err(|e| format!("unit_price: {e}"))?;
-    if price.is_negative() {
-        return Err(format!("unit_price must not be negative, got {text:?}"));
-    }
-    Ok(Some(price))
-}
-
-fn parse_promo(text: &str) -> Result<bool, String> {
-    match text.to_ascii_lowercase().as_str() {
-        "" | "0" | "false" | "no" => Ok(false),
-        "1" | "true" | "yes" => Ok(true),
-        _ => Err(format!(
-            "is_promo must be 0, 1, true, false, yes, no or empty, got {text:?}"
-        )),
-    }
-}
-
-fn parse_sku(text: &str) -> Result<&str, String> {
-    if text.is_empty() {
-        return Err("sku is missing".into());
-    }
-    Sku::parse(text)
-        .map(String::from)
-        .map(|_| text)
-        .map_err(|_| format!("sku {text:?} is not valid (1-64 letters, digits, '-', '_' or '.')"))
-}
-
-/// One row's fields, checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Fields {
-    date: NaiveDate,
-    /// Set when the row gave an instant rather than a day.
-    instant: Option<i64>,
-    quantity: i64,
-    unit_price: Option<Money>,
-    is_promo: bool,
-}
-
-/// One data row, checked: the SKU when it is well-formed (so that an unknown SKU is
-/// reported even on a row with other problems) and the fields when all are valid.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct CheckedRow<'a> {
-    sku: Option<&'a str>,
-    fields: Result<Fields, Vec<String>>,
-}
-
-fn check_row<'a>(
-    values: &[&'a str],
-    columns: &Columns,
-    calendar: &StoreCalendar,
-) -> CheckedRow<'a> {
-    if values.len() != columns.count {
-        return CheckedRow {
-            sku: None,
-            fields: Err(vec![format!(
-                "the row has {} fields but the header has {}",
-                values.len(),
-                columns.count
-            )]),
-        };
-    }
-    let value = |index: Option<usize>| index.map_or("", |i| values[i].trim());
-    let mut problems = Vec::new();
-    let sku = match parse_sku(value(Some(columns.sku))) {
-        Ok(sku) => Some(sku),
-        Err(problem) => {
-            problems.push(problem);
-            None
-        }
-    };
-    let date_text = value(Some(columns.date));
-    let when = if date_text.is_empty() {
-        Err("date is missing".to_owned())
-    } else {
-        parse_date_or_instant("date", date_text).map_err(|e| e.to_string())
-    };
-    let quantity = parse_quantity(value(Some(columns.quantity)));
-    let unit_price = parse_unit_price(value(columns.unit_price));
-    let is_promo = parse_promo(value(columns.is_promo));
-    let fields = match (when, quantity, unit_price, is_promo) {
-        (Ok(when), Ok(quantity), Ok(unit_price), Ok(is_promo)) if problems.is_empty() => {
-            let (date, instant) = match when {
-                DateOrInstant::Date(date) => (date, None),
-                DateOrInstant::Instant(instant) => (
-                    calendar.business_date(instant),
-                    Some(instant.timestamp_millis()),
-                ),
-            };
-            Ok(Fields {
-                date,
-                instant,
-                quantity,
-                unit_price,
-                is_promo,
-            })
-        }
-        (when, quantity, unit_price, is_promo) => {
-            problems.extend(when.err());
-            problems.extend(quantity.err());
-            problems.extend(unit_price.err());
-            problems.extend(is_promo.err());
-            Err(problems)
-        }
-    };
-    CheckedRow { sku, fields }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Row {
@@ -417,97 +230,61 @@ impl ParsedFile {
     }
 }
 
-/// Reads and checks the whole file. A file that cannot be read as a history at all (no
-/// header, missing columns, no rows) is an error; problems with single rows are collected.
+/// Reads and checks the whole file with the shared history reader
+/// ([`forecast::history_csv`], which owns the format's rules). A file that cannot be read as
+/// a history at all (no header, missing columns, no rows) is an error; problems with single
+/// rows are collected.
 fn parse_csv(
     input: &[u8],
     calendar: &StoreCalendar,
     progress: &dyn Progress,
 ) -> DomainResult<ParsedFile> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(input);
-    let mut record = csv::ByteRecord::new();
-    let read_error =
-        |e: csv::Error| DomainError::validation(format!("the file is not readable CSV: {e}"));
-    if !reader.read_byte_record(&mut record).map_err(read_error)? {
-        return Err(DomainError::validation(
-            "the file is empty: expected a header line date,sku,quantity[,unit_price][,is_promo] and rows",
-        ));
-    }
-    let header: Vec<&str> = match record.iter().map(std::str::from_utf8).collect() {
-        Ok(header) => header,
-        Err(_) => {
-            return Err(DomainError::validation(
-                "line 1: the header is not valid UTF-8",
-            ));
-        }
-    };
-    let columns = parse_header(&header)?;
+    let mut rows = HistoryCsv::new(input).map_err(|e| DomainError::validation(e.0))?;
     let mut parsed = ParsedFile {
-        ignored_columns: columns.ignored.clone(),
+        ignored_columns: rows.columns().ignored.clone(),
         ..ParsedFile::default()
     };
 
     progress.start("validate", input.len() as u64);
     let mut reported_bytes = 0u64;
     let mut count = 0usize;
-    loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(error) => match error.kind() {
-                csv::ErrorKind::Utf8 { pos: Some(pos), .. } => {
-                    parsed.reject(
-                        record_line(input, pos),
-                        vec!["the row is not valid UTF-8".into()],
-                    );
-                    continue;
-                }
-                _ => return Err(read_error(error)),
-            },
-        }
-        let line = record.position().map_or(0, |p| record_line(input, p));
+    while let Some(row) = rows.next() {
         count += 1;
         if count.is_multiple_of(WRITE_CHUNK) {
-            let byte = record.position().map_or(0, |p| p.byte());
+            let byte = rows.bytes_read();
             progress.advance(byte.saturating_sub(reported_bytes));
             reported_bytes = byte;
         }
-        // A line of nothing but separators is a blank line, not a row.
-        if record.iter().all(|f| f.is_empty()) {
-            continue;
-        }
-        let values: Vec<&str> = match record.iter().map(std::str::from_utf8).collect() {
-            Ok(values) => values,
-            Err(_) => {
-                parsed.reject(line, vec!["the row is not valid UTF-8".into()]);
-                continue;
-            }
-        };
-        let checked = check_row(&values, &columns, calendar);
-        let sku = checked.sku.map(|sku| parsed.see_sku(sku, line));
-        match (sku, checked.fields) {
-            (Some(sku), Ok(fields)) => {
+        match row {
+            Ok(row) => {
+                let sku = parsed.see_sku(&row.sku, row.line);
+                let unit_price = row.unit_price_minor.map(Money::from_cents);
                 let seen = &mut parsed.skus[sku];
                 seen.valid_rows += 1;
                 if seen.first_price.is_none() {
-                    seen.first_price = fields.unit_price;
+                    seen.first_price = unit_price;
                 }
                 parsed.rows.push(Row {
-                    line,
-                    date: fields.date,
-                    instant: fields.instant,
+                    line: row.line,
+                    date: row.when.day(|t| calendar.business_date(t)),
+                    instant: match row.when {
+                        When::Instant(t) => Some(t.timestamp_millis()),
+                        When::Date(_) => None,
+                    },
                     sku,
-                    quantity: fields.quantity,
-                    unit_price: fields.unit_price,
-                    is_promo: fields.is_promo,
+                    quantity: row.quantity,
+                    unit_price,
+                    is_promo: row.is_promo,
                 });
             }
-            (_, Err(problems)) => parsed.reject(line, problems),
-            (None, Ok(_)) => parsed.reject(line, vec!["sku is missing".into()]),
+            Err(error) => {
+                // A well-formed SKU on a bad row still counts as mentioned there (so an
+                // unknown SKU is reported with all its lines).
+                if let Some(sku) = &error.sku {
+                    parsed.see_sku(sku, error.line);
+                }
+                parsed.reject(error.line, error.problems);
+            }
         }
     }
     progress.advance((input.len() as u64).saturating_sub(reported_bytes));
@@ -517,20 +294,6 @@ fn parse_csv(
         ));
     }
     Ok(parsed)
-}
-
-/// The line a record starts on. The reader counts blank lines it skipped before a record
-/// as part of it, so step over those.
-fn record_line(input: &[u8], position: &csv::Position) -> u64 {
-    let start = usize::try_from(position.byte()).unwrap_or(usize::MAX);
-    let skipped = input
-        .get(start..)
-        .unwrap_or_default()
-        .iter()
-        .take_while(|b| matches!(b, b'\n' | b'\r'))
-        .filter(|b| **b == b'\n')
-        .count();
-    position.line() + skipped as u64
 }
 
 /// The error for a file with problems: a summary with the first problems in the message
@@ -825,27 +588,21 @@ mod tests {
 
     #[test]
     fn header_columns_in_any_order_and_case_with_extras_ignored() {
-        let columns =
-            parse_header(&["\u{feff}SKU ", "Quantity", "note", "DATE", "is_promo"]).unwrap();
-        assert_eq!(
-            (
-                columns.sku,
-                columns.quantity,
-                columns.date,
-                columns.is_promo,
-                columns.unit_price
-            ),
-            (0, 1, 3, Some(4), None)
-        );
-        assert_eq!(columns.ignored, vec!["note".to_owned()]);
-        assert_eq!(columns.count, 5);
+        let parsed =
+            parse("\u{feff}SKU ,Quantity,note,DATE,is_promo\nA,2,x,2026-01-01,yes\n").unwrap();
+        assert_eq!(parsed.ignored_columns, vec!["note".to_owned()]);
+        assert_eq!(parsed.error_rows, 0);
+        let row = parsed.rows[0];
+        assert_eq!((row.quantity, row.is_promo, row.line), (2, true, 2));
+        assert_eq!(row.date, NaiveDate::from_ymd_opt(2026, 1, 1).unwrap());
+        assert_eq!(parsed.skus[0].sku, "A");
     }
 
     #[test]
     fn header_without_required_columns_or_with_duplicates_is_refused() {
-        let error = message(parse_header(&["date", "product", "qty"]).unwrap_err());
+        let error = message(parse("date,product,qty\n2026-01-01,A,1\n").unwrap_err());
         assert!(error.contains("missing: sku, quantity"), "{error}");
-        let error = message(parse_header(&["date", "sku", "quantity", "Date"]).unwrap_err());
+        let error = message(parse("date,sku,quantity,Date\n").unwrap_err());
         assert!(error.contains("twice"), "{error}");
         assert!(message(parse("").unwrap_err()).contains("empty"));
         assert!(message(parse("date,sku,quantity\n").unwrap_err()).contains("no rows"));
@@ -853,32 +610,23 @@ mod tests {
     }
 
     #[test]
-    fn field_parsers_accept_what_the_format_allows() {
-        assert_eq!(parse_quantity("3"), Ok(3));
-        assert!(parse_quantity("").unwrap_err().contains("missing"));
-        assert!(parse_quantity("1.5").unwrap_err().contains("whole number"));
-        assert!(parse_quantity("0").unwrap_err().contains("positive"));
-        assert!(parse_quantity("-2").unwrap_err().contains("positive"));
-        assert!(parse_quantity("1000001").unwrap_err().contains("at most"));
-        assert_eq!(parse_quantity("1000000"), Ok(1_000_000));
-        assert_eq!(parse_unit_price(""), Ok(None));
+    fn prices_become_money_and_field_rules_come_from_the_shared_reader() {
+        // The field rules themselves are tested with the reader (forecast::history_csv).
+        let parsed = parse(
+            "date,sku,quantity,unit_price\n2026-01-01,A,1,15000.50\n2026-01-01,A,1,\n2026-01-01,A,1,1.234\n",
+        )
+        .unwrap();
         assert_eq!(
-            parse_unit_price("15000.50"),
-            Ok(Some(Money::from_cents(1_500_050)))
+            parsed.rows[0].unit_price,
+            Some(Money::from_cents(1_500_050))
         );
-        assert!(parse_unit_price("-1").unwrap_err().contains("negative"));
-        assert!(parse_unit_price("1.234").is_err());
-        assert!(parse_unit_price("abc").is_err());
-        for yes in ["1", "true", "YES", "True"] {
-            assert_eq!(parse_promo(yes), Ok(true), "{yes}");
-        }
-        for no in ["", "0", "false", "No"] {
-            assert_eq!(parse_promo(no), Ok(false), "{no}");
-        }
-        assert!(parse_promo("maybe").is_err());
-        assert!(parse_sku("BRD-001").is_ok());
-        assert!(parse_sku("").unwrap_err().contains("missing"));
-        assert!(parse_sku("a b").unwrap_err().contains("not valid"));
+        assert_eq!(parsed.rows[1].unit_price, None);
+        assert_eq!(
+            parsed.skus[0].first_price,
+            Some(Money::from_cents(1_500_050))
+        );
+        assert_eq!(parsed.errors[0].line, 4);
+        assert!(parsed.errors[0].error.contains("decimal places"));
     }
 
     #[test]

@@ -166,24 +166,40 @@ fn prophet_recovers_structure_and_covers_noise() {
     assert_eq!(back.kind, model.kind);
     assert_eq!(back.forecast.len(), 365);
 
-    // Stan's optimizer (the fallback) and the native one find the same optimum.
-    let stan = TrainConfig {
-        prophet_optimizer: ProphetOptimizer::Stan,
-        ..config.clone()
-    };
     let native_fc = engine
         .forecast(&history, &holidays, ModelKind::Prophet, 365, &config)
         .expect("native");
-    let stan_fc = engine
-        .forecast(&history, &holidays, ModelKind::Prophet, 365, &stan)
-        .expect("stan");
-    let rel = native_fc
-        .iter()
-        .zip(&stan_fc)
-        .map(|(a, b)| (a.predicted - b.predicted).abs() / b.predicted.max(1.0))
-        .fold(0.0, f64::max);
-    eprintln!("native vs Stan: max relative difference {rel:.4}");
-    assert!(rel < 0.01, "native and Stan Prophet differ by {rel:.4}");
+    // Stan's optimizer and the native one find the same optimum (only with the
+    // `stan-fallback` feature, which builds Stan in).
+    #[cfg(feature = "stan-fallback")]
+    {
+        let stan = TrainConfig {
+            prophet_optimizer: ProphetOptimizer::Stan,
+            ..config.clone()
+        };
+        let stan_fc = engine
+            .forecast(&history, &holidays, ModelKind::Prophet, 365, &stan)
+            .expect("stan");
+        let rel = native_fc
+            .iter()
+            .zip(&stan_fc)
+            .map(|(a, b)| (a.predicted - b.predicted).abs() / b.predicted.max(1.0))
+            .fold(0.0, f64::max);
+        eprintln!("native vs Stan: max relative difference {rel:.4}");
+        assert!(rel < 0.01, "native and Stan Prophet differ by {rel:.4}");
+    }
+    // Without Stan, asking for it is a clear error, not a silent native fit.
+    #[cfg(not(feature = "stan-fallback"))]
+    {
+        let stan = TrainConfig {
+            prophet_optimizer: ProphetOptimizer::Stan,
+            ..config.clone()
+        };
+        let err = engine
+            .forecast(&history, &holidays, ModelKind::Prophet, 30, &stan)
+            .unwrap_err();
+        assert!(err.to_string().contains("stan-fallback"), "{err}");
+    }
     // Native fits and the seeded interval are reproducible bit for bit.
     assert_eq!(native_fc, model.forecast);
 

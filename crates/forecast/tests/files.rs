@@ -167,3 +167,41 @@ fn ets_backtest_and_skipped_cutoffs() {
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(text.lines().skip(1).all(|l| l.starts_with("ets,")));
 }
+
+#[test]
+fn history_files_follow_the_shared_reader_rules() {
+    let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    // Instants count for their UTC day (files carry no store timezone); blank lines and
+    // extra columns are fine; `t` is a true is_promo (PostgreSQL's export).
+    let ok = tmp("rules-ok.csv");
+    std::fs::write(
+        &ok,
+        "\u{feff}date,sku,quantity,is_promo,note\n2024-01-01T23:30:00-02:00,A,2,t,x\n\n2024-01-01,A,1,f,\n",
+    )
+    .unwrap();
+    let file = read_history(&ok).unwrap();
+    let a = file.history("A", d("2024-01-02")).unwrap();
+    assert_eq!(a.start, d("2024-01-01"));
+    assert_eq!(a.units, vec![1.0, 2.0]);
+    assert_eq!(a.promo, vec![0.0, 1.0]);
+
+    // Every bad row is listed with its line (blank lines counted), not only the first.
+    let bad = tmp("rules-bad.csv");
+    std::fs::write(
+        &bad,
+        "date,sku,quantity\n2024-01-01,A,1\n\n2024-01-02,A,0\n2024-01-03,A,1.5\n2024-01-04,a b,1\n",
+    )
+    .unwrap();
+    match read_history(&bad) {
+        Err(ForecastError::Input(msg)) => {
+            assert!(msg.contains("3 rows have errors"), "{msg}");
+            assert!(msg.contains("line 4: quantity must be positive"), "{msg}");
+            assert!(
+                msg.contains("line 5: quantity must be a whole number"),
+                "{msg}"
+            );
+            assert!(msg.contains("line 6: sku"), "{msg}");
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -1,8 +1,10 @@
-//! Prophet via `augurs-prophet` and its bundled WebAssembly Stan optimizer.
+//! Prophet via `augurs-prophet`, fitted by the native optimizer (`prophet_map`) or, with the
+//! `stan-fallback` feature, by its bundled WebAssembly Stan build.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use augurs::prophet::{
     FeatureMode, Holiday as PHoliday, HolidayOccurrence, IntervalWidth, Prophet, ProphetOptions,
@@ -37,8 +39,28 @@ pub(crate) struct ProphetSpec {
     pub seed: u32,
     /// L-BFGS iteration cap (None = Stan's default of 2000).
     pub max_iter: Option<u32>,
-    /// Use the native optimizer (falls back to Stan when it fails).
+    /// Use the native optimizer (falls back to Stan, when built in, if it fails).
     pub native: bool,
+}
+
+/// Process-wide counts of Prophet fits, for [`crate::prophet_fit_counts`].
+struct FitCounts {
+    native: AtomicU64,
+    fallbacks: AtomicU64,
+}
+
+static FIT_COUNTS: FitCounts = FitCounts {
+    native: AtomicU64::new(0),
+    fallbacks: AtomicU64::new(0),
+};
+
+/// How many Prophet fits in this process the native optimizer finished, and how many it
+/// could not (those went to the fallback).
+pub(crate) fn fit_counts() -> (u64, u64) {
+    (
+        FIT_COUNTS.native.load(Ordering::Relaxed),
+        FIT_COUNTS.fallbacks.load(Ordering::Relaxed),
+    )
 }
 
 /// Result of a fit: forecast points plus the fitted parameters.
@@ -62,25 +84,73 @@ impl Optimizer for Capturing<'_> {
         data: &Data,
         opts: &OptimizeOpts,
     ) -> Result<OptimizedParams, augurs::prophet::optimizer::Error> {
-        // The native optimizer handles every model SIPREMS builds (linear trend); Stan is the
-        // fallback for anything it refuses or fails on.
-        let native = if self.native {
-            NativeOptimizer.optimize(init, data, opts).ok()
+        // The native optimizer handles every model SIPREMS builds (linear trend). What it
+        // refuses or fails on goes to Stan when that is built in (feature `stan-fallback`);
+        // otherwise the fit fails and the engine's selection uses another model kind.
+        let native_error = if self.native {
+            match NativeOptimizer.optimize(init, data, opts) {
+                Ok(o) => {
+                    FIT_COUNTS.native.fetch_add(1, Ordering::Relaxed);
+                    return Ok(self.keep(o));
+                }
+                Err(e) => {
+                    FIT_COUNTS.fallbacks.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(
+                        error = %e,
+                        stan_fallback = cfg!(feature = "stan-fallback"),
+                        "native Prophet optimizer failed"
+                    );
+                    Some(e)
+                }
+            }
         } else {
             None
         };
-        let out = match native {
-            Some(o) => o,
-            None => self
-                .engine
-                .optimizer()
-                .map_err(augurs::prophet::optimizer::Error::custom)?
-                .optimize(init, data, opts)?,
-        };
+        self.stan(init, data, opts, native_error)
+            .map(|o| self.keep(o))
+    }
+}
+
+impl Capturing<'_> {
+    fn keep(&self, out: OptimizedParams) -> OptimizedParams {
         if let Ok(mut slot) = self.result.lock() {
             *slot = Some(out.clone());
         }
-        Ok(out)
+        out
+    }
+
+    #[cfg(feature = "stan-fallback")]
+    fn stan(
+        &self,
+        init: &InitialParams,
+        data: &Data,
+        opts: &OptimizeOpts,
+        _native_error: Option<augurs::prophet::optimizer::Error>,
+    ) -> Result<OptimizedParams, augurs::prophet::optimizer::Error> {
+        self.engine
+            .optimizer()
+            .map_err(augurs::prophet::optimizer::Error::custom)?
+            .optimize(init, data, opts)
+    }
+
+    #[cfg(not(feature = "stan-fallback"))]
+    fn stan(
+        &self,
+        _init: &InitialParams,
+        _data: &Data,
+        _opts: &OptimizeOpts,
+        native_error: Option<augurs::prophet::optimizer::Error>,
+    ) -> Result<OptimizedParams, augurs::prophet::optimizer::Error> {
+        let _ = self.engine;
+        Err(augurs::prophet::optimizer::Error::string(
+            match native_error {
+                Some(e) => format!(
+                    "the native optimizer failed ({e}) and this build has no Stan fallback \
+                 (cargo feature stan-fallback)"
+                ),
+                None => "ProphetOptimizer::Stan needs the cargo feature stan-fallback".into(),
+            },
+        ))
     }
 }
 

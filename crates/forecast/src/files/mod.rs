@@ -1,10 +1,10 @@
 //! `siprems backtest`: score forecasts on files alone (no server, no database).
 //!
-//! * History CSV (the import format): header with `date`, `sku`, `quantity` and optionally
-//!   `unit_price` and `is_promo`, in any order (extra columns are ignored). `date` is
-//!   `YYYY-MM-DD` or RFC 3339 (its date part is used). Rows are summed per SKU and day; the
-//!   promo share of a day is the share of its units on rows with a true `is_promo`
-//!   (`true/1/yes/y/t`).
+//! * History CSV: the import format, read by [`crate::history_csv`] with its rules (header
+//!   `date,sku,quantity[,unit_price][,is_promo]` in any order; a file with a bad row is
+//!   refused with line numbers). An RFC 3339 `date` counts for its UTC day (files carry no
+//!   store timezone). Rows are summed per SKU and day; the promo share of a day is the share
+//!   of its units on rows with a true `is_promo`.
 //! * Events CSV: header `date,name` with an optional `type`; every event of the file feeds the
 //!   forecast; events with the same name share one effect.
 //! * For each cutoff and SKU the model is fitted on the SKU's history from its first sale up
@@ -22,215 +22,14 @@ use std::time::Instant;
 use chrono::NaiveDate;
 use rayon::prelude::*;
 
+mod read;
+
+pub use read::{HistoryFile, parse_cutoffs, parse_date, read_events, read_history};
+use read::{csv_err, io_err};
+
 use crate::{
-    DailyHistory, Engine, ForecastError, ForecastPoint, Holiday, Metrics, ModelChoice, ModelKind,
-    TrainConfig,
+    Engine, ForecastError, ForecastPoint, Holiday, Metrics, ModelChoice, ModelKind, TrainConfig,
 };
-
-/// Per-day totals of one SKU from a history file.
-#[derive(Debug, Clone, Default)]
-struct SkuDays {
-    /// date -> (units, promo units)
-    days: BTreeMap<NaiveDate, (f64, f64)>,
-}
-
-/// A parsed history file.
-#[derive(Debug, Clone)]
-pub struct HistoryFile {
-    skus: BTreeMap<String, SkuDays>,
-    /// Last date in the file (any SKU).
-    pub last_date: NaiveDate,
-}
-
-impl HistoryFile {
-    /// SKUs in the file, sorted.
-    pub fn skus(&self) -> impl Iterator<Item = &str> {
-        self.skus.keys().map(String::as_str)
-    }
-
-    /// Daily history of `sku` from its first sale through `through` (inclusive); None when the
-    /// SKU has no sale on or before `through`.
-    pub fn history(&self, sku: &str, through: NaiveDate) -> Option<DailyHistory> {
-        let days = &self.skus.get(sku)?.days;
-        let first = days.iter().find(|(_, (u, _))| *u > 0.0).map(|(d, _)| *d)?;
-        if first > through {
-            return None;
-        }
-        let n = (through - first).num_days() as usize + 1;
-        let mut units = vec![0.0; n];
-        let mut promo = vec![0.0; n];
-        for (d, (u, p)) in days.range(first..=through) {
-            let i = (*d - first).num_days() as usize;
-            units[i] = u.max(0.0);
-            promo[i] = if *u > 0.0 {
-                (p / u).clamp(0.0, 1.0)
-            } else {
-                0.0
-            };
-        }
-        let promo = if promo.iter().any(|p| *p > 0.0) {
-            promo
-        } else {
-            Vec::new()
-        };
-        Some(DailyHistory {
-            start: first,
-            units,
-            promo,
-        })
-    }
-
-    /// Units of `sku` on `date` (0 when nothing sold), or None beyond the file's last date.
-    pub fn actual(&self, sku: &str, date: NaiveDate) -> Option<f64> {
-        if date > self.last_date {
-            return None;
-        }
-        Some(
-            self.skus
-                .get(sku)
-                .and_then(|s| s.days.get(&date))
-                .map_or(0.0, |(u, _)| u.max(0.0)),
-        )
-    }
-}
-
-fn io_err(path: &Path) -> impl Fn(std::io::Error) -> ForecastError + '_ {
-    move |source| ForecastError::Io {
-        path: path.display().to_string(),
-        source,
-    }
-}
-
-fn csv_err(path: &Path, e: csv::Error) -> ForecastError {
-    match e.into_kind() {
-        csv::ErrorKind::Io(source) => ForecastError::Io {
-            path: path.display().to_string(),
-            source,
-        },
-        other => ForecastError::Input(format!("{}: {other:?}", path.display())),
-    }
-}
-
-/// Parse a date as `YYYY-MM-DD` or the date part of an RFC 3339 timestamp.
-pub fn parse_date(s: &str) -> Option<NaiveDate> {
-    let s = s.trim();
-    let head = s.get(..10)?;
-    let d = NaiveDate::parse_from_str(head, "%Y-%m-%d").ok()?;
-    let rest = &s[10..];
-    if rest.is_empty() || rest.starts_with('T') || rest.starts_with('t') || rest.starts_with(' ') {
-        Some(d)
-    } else {
-        None
-    }
-}
-
-fn parse_bool(s: &str) -> Option<bool> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "" | "0" | "false" | "f" | "no" | "n" => Some(false),
-        "1" | "true" | "t" | "yes" | "y" => Some(true),
-        _ => None,
-    }
-}
-
-fn column(headers: &csv::StringRecord, name: &str) -> Option<usize> {
-    headers.iter().position(|h| {
-        h.trim()
-            .trim_start_matches('\u{feff}')
-            .eq_ignore_ascii_case(name)
-    })
-}
-
-/// Read a history CSV in the import format.
-pub fn read_history(path: &Path) -> Result<HistoryFile, ForecastError> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .flexible(true)
-        .from_path(path)
-        .map_err(|e| csv_err(path, e))?;
-    let headers = rdr.headers().map_err(|e| csv_err(path, e))?.clone();
-    let need = |name: &str| {
-        column(&headers, name).ok_or_else(|| {
-            ForecastError::Input(format!("{}: missing column '{name}'", path.display()))
-        })
-    };
-    let (c_date, c_sku, c_qty) = (need("date")?, need("sku")?, need("quantity")?);
-    let c_promo = column(&headers, "is_promo");
-    let mut skus: BTreeMap<String, SkuDays> = BTreeMap::new();
-    let mut last: Option<NaiveDate> = None;
-    for (i, rec) in rdr.records().enumerate() {
-        let line = i + 2;
-        let rec = rec.map_err(|e| csv_err(path, e))?;
-        let bad =
-            |what: &str| ForecastError::Input(format!("{} line {line}: {what}", path.display()));
-        let date = parse_date(rec.get(c_date).unwrap_or(""))
-            .ok_or_else(|| bad("invalid date (expected YYYY-MM-DD or RFC 3339)"))?;
-        let sku = rec.get(c_sku).unwrap_or("").trim();
-        if sku.is_empty() {
-            return Err(bad("empty sku"));
-        }
-        let qty: f64 = rec
-            .get(c_qty)
-            .unwrap_or("")
-            .parse()
-            .ok()
-            .filter(|q: &f64| q.is_finite())
-            .ok_or_else(|| bad("invalid quantity"))?;
-        let promo = match c_promo {
-            Some(c) => {
-                parse_bool(rec.get(c).unwrap_or("")).ok_or_else(|| bad("invalid is_promo"))?
-            }
-            None => false,
-        };
-        let e = skus
-            .entry(sku.to_string())
-            .or_default()
-            .days
-            .entry(date)
-            .or_insert((0.0, 0.0));
-        e.0 += qty;
-        if promo {
-            e.1 += qty;
-        }
-        last = Some(last.map_or(date, |l: NaiveDate| l.max(date)));
-    }
-    let last_date =
-        last.ok_or_else(|| ForecastError::Input(format!("{}: no data rows", path.display())))?;
-    Ok(HistoryFile { skus, last_date })
-}
-
-/// Read an events CSV (`date,name[,type]`) into holidays grouped by name.
-pub fn read_events(path: &Path) -> Result<Vec<Holiday>, ForecastError> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .flexible(true)
-        .from_path(path)
-        .map_err(|e| csv_err(path, e))?;
-    let headers = rdr.headers().map_err(|e| csv_err(path, e))?.clone();
-    let need = |name: &str| {
-        column(&headers, name).ok_or_else(|| {
-            ForecastError::Input(format!("{}: missing column '{name}'", path.display()))
-        })
-    };
-    let (c_date, c_name) = (need("date")?, need("name")?);
-    let mut by_name: BTreeMap<String, Vec<NaiveDate>> = BTreeMap::new();
-    for (i, rec) in rdr.records().enumerate() {
-        let rec = rec.map_err(|e| csv_err(path, e))?;
-        let date = parse_date(rec.get(c_date).unwrap_or("")).ok_or_else(|| {
-            ForecastError::Input(format!("{} line {}: invalid date", path.display(), i + 2))
-        })?;
-        let name = rec.get(c_name).unwrap_or("").trim();
-        let name = if name.is_empty() { "event" } else { name };
-        by_name.entry(name.to_string()).or_default().push(date);
-    }
-    Ok(by_name
-        .into_iter()
-        .map(|(name, mut dates)| {
-            dates.sort();
-            dates.dedup();
-            Holiday { name, dates }
-        })
-        .collect())
-}
 
 /// Accuracy and cost of one SKU over all cutoffs.
 #[derive(Debug, Clone, PartialEq)]
@@ -531,14 +330,4 @@ fn run_job(
         scored_days: actual.len(),
         seconds,
     })
-}
-
-/// Parse a comma-separated list of dates (`D1,D2,...`), as the CLI's `--cutoffs` takes them.
-pub fn parse_cutoffs(s: &str) -> Result<Vec<NaiveDate>, ForecastError> {
-    s.split(',')
-        .filter(|p| !p.trim().is_empty())
-        .map(|p| {
-            parse_date(p).ok_or_else(|| ForecastError::Input(format!("invalid cutoff date '{p}'")))
-        })
-        .collect()
 }
