@@ -1,0 +1,83 @@
+//! Issue 9: what a cashier may see, and bounds on everything client input can grow.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::support::TestApp;
+
+const COST_FIELDS: [&str; 2] = ["cost_price", "stock_value_at_cost"];
+
+/// Every object in `value`, at any depth, lacks the cost fields.
+fn assert_no_costs(value: &Value, what: &str) {
+    match value {
+        Value::Object(map) => {
+            for field in COST_FIELDS {
+                assert!(!map.contains_key(field), "{what} shows {field}: {value}");
+            }
+            map.values().for_each(|v| assert_no_costs(v, what));
+        }
+        Value::Array(items) => items.iter().for_each(|v| assert_no_costs(v, what)),
+        _ => {}
+    }
+}
+
+const READS: [&str; 4] = [
+    "/api/products?limit=10",
+    "/api/products/stats",
+    "/api/products/LOW-001",
+    "/api/dashboard-stats?range=7d",
+];
+
+async fn read(app: &TestApp, token: &str, path: &str) -> Value {
+    let response = app.get(path, token).await;
+    assert_eq!(response.status, StatusCode::OK, "{path}: {}", response.text);
+    response.body
+}
+
+async fn admin_sees_costs(app: &TestApp) {
+    let list = read(app, &app.admin_token, READS[0]).await;
+    assert_eq!(list["items"][0]["cost_price"], "1000.00");
+    let stats = read(app, &app.admin_token, READS[1]).await;
+    assert_eq!(stats["stock_value_at_cost"], "2000.00");
+    let product = read(app, &app.admin_token, READS[2]).await;
+    assert_eq!(product["cost_price"], "1000.00");
+    let dashboard = read(app, &app.admin_token, READS[3]).await;
+    assert_eq!(dashboard["low_stock"][0]["cost_price"], "1000.00");
+}
+
+async fn cashier_sees_no_costs(app: &TestApp, token: &str) {
+    for path in READS {
+        let body = read(app, token, path).await;
+        assert_no_costs(&body, path);
+    }
+    // The rest of the answer is there.
+    let product = read(app, token, READS[2]).await;
+    assert_eq!(product["price"], "1500.00");
+    let dashboard = read(app, token, READS[3]).await;
+    assert_eq!(dashboard["low_stock"][0]["sku"], "LOW-001");
+}
+
+#[tokio::test]
+async fn a_cashier_never_gets_an_admins_cached_answer() {
+    let app = TestApp::spawn().await;
+    app.create_product("LOW-001", "1500", 2).await;
+    let cashier = app.cashier("kasir@example.com").await;
+    admin_sees_costs(&app).await; // fills the cache with the admin's view
+    cashier_sees_no_costs(&app, &cashier).await;
+    admin_sees_costs(&app).await;
+    let stats = app.state.cache.stats().await;
+    assert!(
+        stats.namespaces["product_list"].hits >= 1,
+        "the admin's second read hits"
+    );
+}
+
+#[tokio::test]
+async fn an_admin_never_gets_a_cashiers_cached_answer() {
+    let app = TestApp::spawn().await;
+    app.create_product("LOW-001", "1500", 2).await;
+    let cashier = app.cashier("kasir@example.com").await;
+    cashier_sees_no_costs(&app, &cashier).await; // fills the cache with the cashier's view
+    admin_sees_costs(&app).await;
+    cashier_sees_no_costs(&app, &cashier).await;
+}
