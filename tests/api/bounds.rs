@@ -81,3 +81,33 @@ async fn an_admin_never_gets_a_cashiers_cached_answer() {
     admin_sees_costs(&app).await;
     cashier_sees_no_costs(&app, &cashier).await;
 }
+
+#[tokio::test]
+async fn equivalent_product_list_queries_share_one_cache_entry() {
+    let app = TestApp::spawn().await;
+    app.create_product("BRD-001", "1500", 2).await;
+    let before = app.state.cache.stats().await.keys.unwrap_or(0);
+    for path in [
+        "/api/products?limit=5",
+        "/api/products?limit=05&offset=0",
+        "/api/products?offset=00&limit=5&search=",
+        "/api/products?limit=5&low_stock=false&include_inactive=false",
+        "/api/products?limit=5&search=%20%20",
+    ] {
+        let body = read(&app, &app.admin_token, path).await;
+        assert_eq!(body["items"][0]["sku"], "BRD-001", "{path}");
+    }
+    let stats = app.state.cache.stats().await;
+    assert_eq!(stats.namespaces["product_list"].misses, 1);
+    assert_eq!(stats.namespaces["product_list"].hits, 4);
+    assert_eq!(
+        stats.keys.unwrap_or(0),
+        before + 1,
+        "one entry for five URLs"
+    );
+    // Search strings are bounded: a long one is refused before any cache lookup.
+    let long = format!("/api/products?search={}", "x".repeat(101));
+    let refused = app.get(&long, &app.admin_token).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
+    assert_eq!(app.state.cache.stats().await.keys.unwrap_or(0), before + 1);
+}
