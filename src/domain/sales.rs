@@ -119,14 +119,14 @@ pub async fn get(db: &Db, principal: &Principal, id: i64) -> DomainResult<SaleVi
 }
 
 async fn with_lines(db: &Db, rows: Vec<sales::SaleRow>) -> DomainResult<Vec<SaleView>> {
-    let (Some(first), Some(last)) = (
-        rows.iter().map(|r| r.id).min(),
-        rows.iter().map(|r| r.id).max(),
-    ) else {
+    if rows.is_empty() {
         return Ok(Vec::new());
-    };
+    }
+    // Only these sales' lines: loading every line between the lowest and highest id would
+    // read other cashiers' sales (and any number of them) for a filtered page.
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut lines: BTreeMap<i64, Vec<SaleLineView>> = BTreeMap::new();
-    for item in sales::items_between(db.pool(), first, last).await? {
+    for item in sales::items_of(db.pool(), &ids).await? {
         lines.entry(item.sale_id).or_default().push(line_view(item));
     }
     Ok(rows

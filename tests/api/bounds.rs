@@ -111,3 +111,37 @@ async fn equivalent_product_list_queries_share_one_cache_entry() {
     assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
     assert_eq!(app.state.cache.stats().await.keys.unwrap_or(0), before + 1);
 }
+
+#[tokio::test]
+async fn a_page_of_sales_loads_only_its_own_lines() {
+    let app = TestApp::spawn().await;
+    app.create_product("BRD-001", "1500", 100).await;
+    app.create_product("MLK-001", "2500", 100).await;
+    let ani = app.cashier("ani@example.com").await;
+    let budi = app.cashier("budi@example.com").await;
+    let mut ids = Vec::new();
+    // Ani's sales are interleaved with Budi's: ids 1, 3, 5 are hers.
+    for round in 0..3 {
+        for (token, sku) in [(&ani, "BRD-001"), (&budi, "MLK-001")] {
+            let items = serde_json::json!([{"product_sku": sku, "quantity": round + 1}]);
+            let sale = app.checkout(token, items).await;
+            assert_eq!(sale.status, StatusCode::CREATED, "{}", sale.text);
+            ids.push(sale.body["transaction_id"].as_i64().unwrap());
+        }
+    }
+    let page = read(&app, &ani, "/api/transactions?limit=10").await;
+    let sales = page["items"].as_array().unwrap();
+    assert_eq!(sales.len(), 3);
+    for sale in sales {
+        let lines = sale["items"].as_array().unwrap();
+        assert_eq!(lines.len(), 1, "{sale}");
+        assert_eq!(lines[0]["product_sku"], "BRD-001");
+    }
+    // The query behind it reads the requested sales' lines and nothing in between.
+    let anis = [ids[0], ids[2], ids[4]];
+    let lines = siprems::storage::sales::items_of(app.state.db.pool(), &anis)
+        .await
+        .unwrap();
+    assert_eq!(lines.len(), 3);
+    assert!(lines.iter().all(|line| anis.contains(&line.sale_id)));
+}
