@@ -145,3 +145,52 @@ async fn a_page_of_sales_loads_only_its_own_lines() {
     assert_eq!(lines.len(), 3);
     assert!(lines.iter().all(|line| anis.contains(&line.sale_id)));
 }
+
+#[tokio::test]
+async fn the_csv_export_neutralises_formulas_and_keeps_numbers() {
+    let app = TestApp::spawn().await;
+    let formula = r#"=HYPERLINK("http://x","y")"#;
+    for (sku, name) in [
+        ("XSS-001", formula),
+        ("XSS-002", "+cmd"),
+        ("XSS-003", "@SUM(A1)"),
+    ] {
+        let created = app
+            .post(
+                "/api/products",
+                &app.admin_token,
+                serde_json::json!({"sku": sku, "name": name, "price": "1000", "stock": 5}),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+        let items = serde_json::json!([{"product_sku": sku, "quantity": 1}]);
+        assert_eq!(
+            app.checkout(&app.admin_token, items).await.status,
+            StatusCode::CREATED
+        );
+    }
+    let export = app
+        .get("/api/transactions/export.csv", &app.admin_token)
+        .await;
+    assert_eq!(export.status, StatusCode::OK, "{}", export.text);
+    let mut reader = csv::Reader::from_reader(export.text.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    assert!(headers.iter().all(|h| !h.contains("cost")), "{headers:?}");
+    let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 3);
+    let names: Vec<&str> = rows.iter().map(|r| &r[column("product_name")]).collect();
+    assert!(
+        names.contains(&r#"'=HYPERLINK("http://x","y")"#),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"'+cmd") && names.contains(&"'@SUM(A1)"),
+        "{names:?}"
+    );
+    for row in &rows {
+        assert_eq!(&row[column("unit_price")], "1000.00");
+        assert_eq!(&row[column("quantity")], "1");
+        assert!(row[column("change")].parse::<f64>().is_ok());
+    }
+}
