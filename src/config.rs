@@ -7,6 +7,7 @@ use std::time::Duration;
 use chrono_tz::Tz;
 use clap::Args;
 
+use crate::http::proxies::TrustedProxies;
 use crate::infra::queue::TrainingSchedule;
 
 #[derive(Debug, Clone, Args)]
@@ -53,9 +54,16 @@ pub struct Config {
     #[arg(long, global = true, env = "SIPREMS_RATE_LIMITS", default_value = "1", value_parser = parse_flag)]
     pub rate_limits: bool,
 
-    /// Take the client address from X-Forwarded-For / X-Real-IP (only behind a proxy you run).
+    /// Trust X-Forwarded-For / X-Real-IP from loopback peers (a proxy on this host); kept
+    /// for existing deployments, the same as SIPREMS_TRUSTED_PROXIES=127.0.0.0/8,::1.
     #[arg(long, global = true, env = "SIPREMS_TRUST_PROXY", default_value = "0", value_parser = parse_flag)]
     pub trust_proxy: bool,
+
+    /// Proxies whose X-Forwarded-For / X-Real-IP is believed: comma-separated addresses or
+    /// CIDR networks, e.g. `127.0.0.1,10.0.0.0/8`. The client is the right-most address
+    /// not in this list. Empty (the default) trusts no one.
+    #[arg(long, global = true, env = "SIPREMS_TRUSTED_PROXIES", default_value = "", value_parser = TrustedProxies::parse)]
+    pub trusted_proxies: TrustedProxies,
 
     /// Maximum connections in the database pool.
     #[arg(
@@ -252,6 +260,16 @@ impl Config {
 
     pub fn request_timeout(&self) -> Duration {
         Duration::from_secs(self.request_timeout_secs)
+    }
+
+    /// The proxies whose forwarded addresses are believed: SIPREMS_TRUSTED_PROXIES, plus
+    /// loopback under SIPREMS_TRUST_PROXY=1.
+    pub fn proxy_peers(&self) -> TrustedProxies {
+        if self.trust_proxy {
+            TrustedProxies::loopback().with(&self.trusted_proxies)
+        } else {
+            self.trusted_proxies.clone()
+        }
     }
 
     /// A configuration with every default, as tests and tools start from.

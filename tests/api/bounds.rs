@@ -194,3 +194,55 @@ async fn the_csv_export_neutralises_formulas_and_keeps_numbers() {
         assert!(row[column("change")].parse::<f64>().is_ok());
     }
 }
+
+/// Statuses of 30 unauthenticated requests, the i-th with `X-Forwarded-For: forwarded(i)`.
+async fn statuses_with_forwarded(app: &TestApp, forwarded: impl Fn(usize) -> String) -> usize {
+    let mut refused = 0;
+    for i in 0..30 {
+        let response = app
+            .client
+            .get(app.url("/api/categories"))
+            .header("x-forwarded-for", forwarded(i))
+            .send()
+            .await
+            .unwrap();
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            refused += 1;
+        }
+    }
+    refused
+}
+
+#[tokio::test]
+async fn x_forwarded_for_counts_only_from_a_configured_proxy() {
+    // Not trusted (the default): forged addresses do not escape the peer's limit.
+    let app = TestApp::spawn_with(|c| c.rate_limits = true).await;
+    let refused = statuses_with_forwarded(&app, |i| format!("203.0.113.{i}")).await;
+    assert!(refused >= 5, "one bucket for the peer: {refused} refused");
+
+    // Loopback trusted: each forwarded client has its own bucket...
+    let app = TestApp::spawn_with(|c| {
+        c.rate_limits = true;
+        c.trusted_proxies = siprems::http::proxies::TrustedProxies::parse("127.0.0.1").unwrap();
+    })
+    .await;
+    let refused = statuses_with_forwarded(&app, |i| format!("203.0.113.{i}")).await;
+    assert_eq!(refused, 0, "one bucket per forwarded client");
+    // ...and what the client writes left of its real address changes nothing: the
+    // right-most untrusted address is the client.
+    let refused =
+        statuses_with_forwarded(&app, |i| format!("198.51.100.{i}, 192.0.2.1, 127.0.0.1")).await;
+    assert!(
+        refused >= 5,
+        "forged hops share 192.0.2.1's bucket: {refused}"
+    );
+
+    // SIPREMS_TRUST_PROXY=1 keeps meaning loopback.
+    let app = TestApp::spawn_with(|c| {
+        c.rate_limits = true;
+        c.trust_proxy = true;
+    })
+    .await;
+    let refused = statuses_with_forwarded(&app, |i| format!("203.0.113.{i}")).await;
+    assert_eq!(refused, 0);
+}
