@@ -155,6 +155,17 @@ pub struct Config {
     )]
     pub request_timeout_secs: u64,
 
+    /// Seconds a client has to send a request's headers (also how long an idle keep-alive
+    /// connection stays open); a slower client is disconnected, so stalled connections
+    /// cannot pile up.
+    #[arg(
+        long,
+        global = true,
+        env = "SIPREMS_HEADER_READ_TIMEOUT",
+        default_value_t = 10
+    )]
+    pub header_read_timeout_secs: u64,
+
     /// Where trained models are kept: `database`, or `dir:PATH` for a (shared) directory.
     #[arg(
         long,

@@ -246,3 +246,33 @@ async fn x_forwarded_for_counts_only_from_a_configured_proxy() {
     let refused = statuses_with_forwarded(&app, |i| format!("203.0.113.{i}")).await;
     assert_eq!(refused, 0);
 }
+
+#[tokio::test]
+async fn a_client_that_stalls_mid_request_line_is_disconnected() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn_with(|c| c.header_read_timeout_secs = 1).await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut slow = tokio::net::TcpStream::connect(&address).await.unwrap();
+    slow.write_all(b"GET /heal").await.unwrap();
+    let started = std::time::Instant::now();
+    let mut buffer = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        slow.read_to_end(&mut buffer),
+    )
+    .await
+    .expect("the server closes the stalled connection within its header timeout");
+    // Closed (possibly after a 408), well before the 5 s we would wait.
+    assert!(read.is_ok() || buffer.is_empty());
+    let waited = started.elapsed();
+    assert!(
+        waited >= std::time::Duration::from_millis(900)
+            && waited < std::time::Duration::from_secs(4),
+        "{waited:?}"
+    );
+    // A prompt client on another connection is served as usual, with its peer address.
+    let health = app
+        .request(reqwest::Method::GET, "/health", None, None)
+        .await;
+    assert_eq!(health.status, StatusCode::OK);
+}
