@@ -276,3 +276,4 @@ async fn a_client_that_stalls_mid_request_line_is_disconnected() {
         .await;
     assert_eq!(health.status, StatusCode::OK);
 }
+
