@@ -270,10 +270,21 @@ async fn a_client_that_stalls_mid_request_line_is_disconnected() {
             && waited < std::time::Duration::from_secs(4),
         "{waited:?}"
     );
-    // A prompt client on another connection is served as usual, with its peer address.
+    // An idle keep-alive connection is closed after the same time (nginx keeps its idle
+    // upstream connections for less, see deploy/nginx).
+    let mut idle = tokio::net::TcpStream::connect(&address).await.unwrap();
+    idle.write_all(b"GET /health HTTP/1.1\r\nHost: siprems\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = [0u8; 4096];
+    assert!(idle.read(&mut answer).await.unwrap() > 0);
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(4), idle.read(&mut answer))
+        .await
+        .expect("an idle connection is closed");
+    assert_eq!(closed.unwrap(), 0);
+    // A prompt client on another connection is served as usual.
     let health = app
         .request(reqwest::Method::GET, "/health", None, None)
         .await;
     assert_eq!(health.status, StatusCode::OK);
 }
-
