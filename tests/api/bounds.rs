@@ -288,3 +288,31 @@ async fn a_client_that_stalls_mid_request_line_is_disconnected() {
         .await;
     assert_eq!(health.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn equivalent_dashboard_queries_share_one_cache_entry() {
+    let app = TestApp::spawn().await;
+    for path in [
+        "/api/dashboard-stats?range=7d",
+        // from and to mean nothing outside a custom range: not part of the key.
+        "/api/dashboard-stats?range=7d&from=2026-01-01&to=2026-01-02",
+        "/api/dashboard-stats?range=7d&from=2026-01-03&to=2026-01-04",
+    ] {
+        read(&app, &app.admin_token, path).await;
+    }
+    let stats = app.state.cache.stats().await;
+    assert_eq!(stats.namespaces["dashboard"].misses, 1);
+    assert_eq!(stats.namespaces["dashboard"].hits, 2);
+    // An invalid custom range is refused before it reaches the cache.
+    let bad = app
+        .get(
+            "/api/dashboard-stats?range=custom&from=2026-13-01&to=x",
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.text);
+    assert_eq!(
+        app.state.cache.stats().await.namespaces["dashboard"].misses,
+        1
+    );
+}
