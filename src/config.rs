@@ -166,6 +166,16 @@ pub struct Config {
     )]
     pub header_read_timeout_secs: u64,
 
+    /// Without Redis: most cached answers and other values kept in this process's memory
+    /// (the oldest go first past it). Redis bounds itself with its own maxmemory.
+    #[arg(
+        long,
+        global = true,
+        env = "SIPREMS_MEMORY_STORE_MAX_ENTRIES",
+        default_value_t = 50_000
+    )]
+    pub memory_store_max_entries: usize,
+
     /// Where trained models are kept: `database`, or `dir:PATH` for a (shared) directory.
     #[arg(
         long,

@@ -316,3 +316,20 @@ async fn equivalent_dashboard_queries_share_one_cache_entry() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_flood_of_distinct_queries_stays_under_the_memory_store_cap() {
+    let app = TestApp::spawn_with(|c| c.memory_store_max_entries = 40).await;
+    app.create_product("BRD-001", "1500", 2).await;
+    let token = app.cashier("kasir@example.com").await;
+    for offset in 0..150 {
+        read(&app, &token, &format!("/api/products?offset={offset}")).await;
+        let keys = app.state.cache.stats().await.keys.unwrap_or(u64::MAX);
+        assert!(keys <= 40, "{keys} keys after {offset} distinct queries");
+    }
+    // The newest answers are still served from the cache.
+    read(&app, &token, "/api/products?offset=149").await;
+    let stats = app.state.cache.stats().await;
+    assert_eq!(stats.namespaces["product_list"].hits, 1);
+    assert_eq!(stats.namespaces["product_list"].misses, 150);
+}
