@@ -2,9 +2,10 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use axum::extract::ConnectInfo;
 use tokio::net::TcpListener;
 
 use crate::config::Config;
@@ -139,13 +140,13 @@ impl Application {
             }));
         }
         tracing::info!(address = %self.local_addr(), database = self.state.db.backend().name(), "SIPREMS is listening");
-        axum::serve(
+        serve(
             self.listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
+            router,
+            Duration::from_secs(self.state.config.header_read_timeout_secs.max(1)),
+            shutdown,
         )
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("serving HTTP")?;
+        .await;
         let _ = stop_background.send(true);
         // A job still running is interrupted; it stays in the database and runs again at
         // the next start.
@@ -157,6 +158,58 @@ impl Application {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// Serves HTTP/1.1 on `listener` until `shutdown` resolves, then waits for the open
+/// connections to finish their requests. Like `axum::serve`, with one addition it cannot
+/// configure: a client must send a request's headers within `header_read_timeout`
+/// (hyper's timer-driven timeout), so half-sent requests cannot hold connections forever.
+/// Handlers see the peer as `ConnectInfo<SocketAddr>`.
+async fn serve(
+    listener: TcpListener,
+    router: axum::Router,
+    header_read_timeout: Duration,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt;
+
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors and the like: wait rather than spin.
+                    tracing::warn!(%error, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let router = router.clone();
+        let service = hyper::service::service_fn(
+            move |mut request: hyper::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                router.clone().oneshot(request)
+            },
+        );
+        let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::trace!(%error, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
 }
 
 /// The signal `shutdown_signal` resolved on, for the process's last log line.

@@ -7,6 +7,7 @@ use std::time::Duration;
 use chrono_tz::Tz;
 use clap::Args;
 
+use crate::http::proxies::TrustedProxies;
 use crate::infra::queue::TrainingSchedule;
 
 #[derive(Debug, Clone, Args)]
@@ -53,9 +54,16 @@ pub struct Config {
     #[arg(long, global = true, env = "SIPREMS_RATE_LIMITS", default_value = "1", value_parser = parse_flag)]
     pub rate_limits: bool,
 
-    /// Take the client address from X-Forwarded-For / X-Real-IP (only behind a proxy you run).
+    /// Trust X-Forwarded-For / X-Real-IP from loopback peers (a proxy on this host); kept
+    /// for existing deployments, the same as SIPREMS_TRUSTED_PROXIES=127.0.0.0/8,::1.
     #[arg(long, global = true, env = "SIPREMS_TRUST_PROXY", default_value = "0", value_parser = parse_flag)]
     pub trust_proxy: bool,
+
+    /// Proxies whose X-Forwarded-For / X-Real-IP is believed: comma-separated addresses or
+    /// CIDR networks, e.g. `127.0.0.1,10.0.0.0/8`. The client is the right-most address
+    /// not in this list. Empty (the default) trusts no one.
+    #[arg(long, global = true, env = "SIPREMS_TRUSTED_PROXIES", default_value = "", value_parser = TrustedProxies::parse)]
+    pub trusted_proxies: TrustedProxies,
 
     /// Maximum connections in the database pool.
     #[arg(
@@ -146,6 +154,27 @@ pub struct Config {
         default_value_t = 30
     )]
     pub request_timeout_secs: u64,
+
+    /// Seconds a client has to send a request's headers (also how long an idle keep-alive
+    /// connection stays open); a slower client is disconnected, so stalled connections
+    /// cannot pile up.
+    #[arg(
+        long,
+        global = true,
+        env = "SIPREMS_HEADER_READ_TIMEOUT",
+        default_value_t = 10
+    )]
+    pub header_read_timeout_secs: u64,
+
+    /// Without Redis: most cached answers and other values kept in this process's memory
+    /// (the oldest go first past it). Redis bounds itself with its own maxmemory.
+    #[arg(
+        long,
+        global = true,
+        env = "SIPREMS_MEMORY_STORE_MAX_ENTRIES",
+        default_value_t = 50_000
+    )]
+    pub memory_store_max_entries: usize,
 
     /// Where trained models are kept: `database`, or `dir:PATH` for a (shared) directory.
     #[arg(
@@ -252,6 +281,16 @@ impl Config {
 
     pub fn request_timeout(&self) -> Duration {
         Duration::from_secs(self.request_timeout_secs)
+    }
+
+    /// The proxies whose forwarded addresses are believed: SIPREMS_TRUSTED_PROXIES, plus
+    /// loopback under SIPREMS_TRUST_PROXY=1.
+    pub fn proxy_peers(&self) -> TrustedProxies {
+        if self.trust_proxy {
+            TrustedProxies::loopback().with(&self.trusted_proxies)
+        } else {
+            self.trusted_proxies.clone()
+        }
     }
 
     /// A configuration with every default, as tests and tools start from.

@@ -15,7 +15,7 @@ use crate::infra::cache::ResponseCache;
 use crate::infra::model_store::{DatabaseModelStore, DirectoryModelStore, ModelStore};
 use crate::infra::propagation::Propagation;
 use crate::infra::queue::{self, JobQueue};
-use crate::infra::shared_store::{InProcessStore, RedisStore, SharedStore};
+use crate::infra::shared_store::{Caps, InProcessStore, RedisStore, SharedStore};
 use crate::storage::Db;
 
 /// Cheap to clone: every part is a handle.
@@ -43,7 +43,10 @@ impl Services {
                     .await
                     .context("REDIS_URL")?,
             ),
-            None => Arc::new(InProcessStore::default()),
+            None => Arc::new(InProcessStore::with_caps(Caps {
+                values: config.memory_store_max_entries.max(1),
+                ..Caps::DEFAULT
+            })),
         };
         // Without Redis the cache lives in this process, and only the database hears of
         // writes made by other processes (a worker, a CLI import).

@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::calendar::{format_date, parse_date};
 use super::money::Money;
-use super::products::{ProductQuery, ProductView};
+use super::products::{Audience, ProductQuery, ProductView};
 use super::{DomainError, DomainResult, products, settings};
 use crate::storage::{Db, reports};
 
@@ -108,7 +108,31 @@ fn resolve_range(query: &DashboardQuery, today: NaiveDate) -> DomainResult<(Naiv
     Ok((from, to))
 }
 
-pub async fn stats(db: &Db, query: DashboardQuery) -> DomainResult<DashboardStats> {
+impl DashboardQuery {
+    /// The cache key: what the answer depends on (the range kind, and a custom range's
+    /// dates as parsed), so that equivalent URLs share one entry and ignored parameters
+    /// cannot multiply entries. Invalid dates are refused here, before any cache lookup.
+    pub fn cache_key(&self) -> DomainResult<String> {
+        let custom = self.range == Some(RangeKind::Custom)
+            || (self.range.is_none() && (self.from.is_some() || self.to.is_some()));
+        if !custom {
+            let kind = self.range.unwrap_or_default();
+            return Ok(serde_json::to_string(&kind).unwrap_or_default());
+        }
+        let (Some(from), Some(to)) = (self.from.as_deref(), self.to.as_deref()) else {
+            return Err(DomainError::validation("a custom range needs from and to"));
+        };
+        let (from, to) = (parse_date("from", from)?, parse_date("to", to)?);
+        Ok(format!("custom:{}:{}", format_date(from), format_date(to)))
+    }
+}
+
+/// Cost-derived figures (the low-stock products' cost prices) are left out for cashiers.
+pub async fn stats(
+    db: &Db,
+    query: DashboardQuery,
+    audience: Audience,
+) -> DomainResult<DashboardStats> {
     let calendar = settings::calendar(db).await?;
     let (from, to) = resolve_range(&query, calendar.today())?;
     let (from_text, to_text) = (format_date(from), format_date(to));
@@ -124,7 +148,9 @@ pub async fn stats(db: &Db, query: DashboardQuery) -> DomainResult<DashboardStat
             low_stock: Some(true),
             limit: Some(20),
             ..Default::default()
-        },
+        }
+        .normalise()?,
+        audience,
     )
     .await?;
 

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::auth::Principal;
+use super::auth::{Principal, Role};
 use super::changes::{Group, Shop};
 use super::money::Money;
 use super::sku::Sku;
@@ -19,7 +19,9 @@ pub struct ProductView {
     pub category: Option<String>,
     pub variation: Option<String>,
     pub price: Money,
-    pub cost_price: Money,
+    /// Admins only: absent (not zero) for cashiers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_price: Option<Money>,
     pub stock: i64,
     pub is_active: bool,
     pub created_at: String,
@@ -34,12 +36,50 @@ impl From<products::ProductRow> for ProductView {
             category: row.category,
             variation: row.variation,
             price: Money::from_cents(row.price_cents),
-            cost_price: Money::from_cents(row.cost_price_cents),
+            cost_price: Some(Money::from_cents(row.cost_price_cents)),
             stock: row.stock,
             is_active: row.is_active,
             created_at: millis_to_rfc3339(row.created_at),
             updated_at: millis_to_rfc3339(row.updated_at),
         }
+    }
+}
+
+/// Who an answer is shaped for: cashiers never see cost prices, margins or stock value at
+/// cost (SPEC). Cached answers are keyed by it, so one audience never gets the other's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    Admin,
+    Cashier,
+}
+
+impl Audience {
+    pub fn of(principal: &Principal) -> Self {
+        match principal.role {
+            Role::Admin => Audience::Admin,
+            Role::Cashier => Audience::Cashier,
+        }
+    }
+
+    pub fn sees_costs(self) -> bool {
+        self == Audience::Admin
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Audience::Admin => "admin",
+            Audience::Cashier => "cashier",
+        }
+    }
+}
+
+impl ProductView {
+    /// The view with what `audience` may not see taken out.
+    pub fn for_audience(mut self, audience: Audience) -> Self {
+        if !audience.sees_costs() {
+            self.cost_price = None;
+        }
+        self
     }
 }
 
@@ -129,7 +169,9 @@ pub struct ProductStats {
     pub out_of_stock_products: i64,
     pub low_stock_threshold: i64,
     pub units_in_stock: i64,
-    pub stock_value_at_cost: Money,
+    /// Admins only: absent for cashiers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stock_value_at_cost: Option<Money>,
     pub stock_value_at_price: Money,
     pub categories: i64,
 }
@@ -158,11 +200,56 @@ async fn low_stock_threshold(db: &Db) -> DomainResult<i64> {
         .map_or(5, |s| s.low_stock_threshold))
 }
 
-pub async fn list(db: &Db, query: ProductQuery) -> DomainResult<Page<ProductView>> {
-    let (limit, offset) = page_bounds(query.limit, query.offset)?;
-    let search = optional_text("search", query.search.as_deref(), 100)?;
-    let category = optional_text("category", query.category.as_deref(), 100)?;
-    let stock_at_most = if query.low_stock.unwrap_or(false) {
+/// A product-list query after validation: what the list depends on and nothing else, so
+/// that equivalent URLs (`limit=5`, `limit=05&offset=0`) are one cache entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ListFilter {
+    pub search: Option<String>,
+    pub category: Option<String>,
+    pub low_stock: bool,
+    pub include_inactive: bool,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// Longest accepted `search` and `category` filters, in characters.
+pub const MAX_FILTER_CHARS: usize = 100;
+
+impl ProductQuery {
+    pub fn normalise(self) -> DomainResult<ListFilter> {
+        let (limit, offset) = page_bounds(self.limit, self.offset)?;
+        Ok(ListFilter {
+            search: optional_text("search", self.search.as_deref(), MAX_FILTER_CHARS)?,
+            category: optional_text("category", self.category.as_deref(), MAX_FILTER_CHARS)?,
+            low_stock: self.low_stock.unwrap_or(false),
+            include_inactive: self.include_inactive.unwrap_or(false),
+            limit,
+            offset,
+        })
+    }
+}
+
+impl ListFilter {
+    /// The cache key: the normalised filter, as JSON.
+    pub fn cache_key(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+pub async fn list(
+    db: &Db,
+    query: ListFilter,
+    audience: Audience,
+) -> DomainResult<Page<ProductView>> {
+    let ListFilter {
+        search,
+        category,
+        low_stock,
+        include_inactive,
+        limit,
+        offset,
+    } = query;
+    let stock_at_most = if low_stock {
         Some(low_stock_threshold(db).await?)
     } else {
         None
@@ -171,21 +258,26 @@ pub async fn list(db: &Db, query: ProductQuery) -> DomainResult<Page<ProductView
         search,
         category,
         stock_at_most,
-        include_inactive: query.include_inactive.unwrap_or(false),
+        include_inactive,
         limit,
         offset,
     };
     let (rows, total) = products::list(db.pool(), &filter).await?;
     Ok(Page {
-        items: rows.into_iter().map(ProductView::from).collect(),
+        items: rows
+            .into_iter()
+            .map(|row| ProductView::from(row).for_audience(audience))
+            .collect(),
         total,
         limit,
         offset,
     })
 }
 
-pub async fn get(db: &Db, sku: &Sku) -> DomainResult<ProductView> {
-    find(db, sku).await.map(ProductView::from)
+pub async fn get(db: &Db, sku: &Sku, audience: Audience) -> DomainResult<ProductView> {
+    find(db, sku)
+        .await
+        .map(|row| ProductView::from(row).for_audience(audience))
 }
 
 async fn find(db: &Db, sku: &Sku) -> DomainResult<products::ProductRow> {
@@ -324,7 +416,7 @@ pub async fn remove(shop: &Shop, sku: &Sku) -> DomainResult<Removal> {
     })
 }
 
-pub async fn stats(db: &Db) -> DomainResult<ProductStats> {
+pub async fn stats(db: &Db, audience: Audience) -> DomainResult<ProductStats> {
     let threshold = low_stock_threshold(db).await?;
     let row = products::stats(db.pool(), threshold).await?;
     let categories = categories::list(db.pool()).await?.len() as i64;
@@ -335,7 +427,9 @@ pub async fn stats(db: &Db) -> DomainResult<ProductStats> {
         out_of_stock_products: row.out_of_stock,
         low_stock_threshold: threshold,
         units_in_stock: row.units_in_stock,
-        stock_value_at_cost: Money::from_cents(row.stock_cost_cents),
+        stock_value_at_cost: audience
+            .sees_costs()
+            .then(|| Money::from_cents(row.stock_cost_cents)),
         stock_value_at_price: Money::from_cents(row.stock_retail_cents),
         categories,
     })

@@ -119,14 +119,14 @@ pub async fn get(db: &Db, principal: &Principal, id: i64) -> DomainResult<SaleVi
 }
 
 async fn with_lines(db: &Db, rows: Vec<sales::SaleRow>) -> DomainResult<Vec<SaleView>> {
-    let (Some(first), Some(last)) = (
-        rows.iter().map(|r| r.id).min(),
-        rows.iter().map(|r| r.id).max(),
-    ) else {
+    if rows.is_empty() {
         return Ok(Vec::new());
-    };
+    }
+    // Only these sales' lines: loading every line between the lowest and highest id would
+    // read other cashiers' sales (and any number of them) for a filtered page.
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut lines: BTreeMap<i64, Vec<SaleLineView>> = BTreeMap::new();
-    for item in sales::items_between(db.pool(), first, last).await? {
+    for item in sales::items_of(db.pool(), &ids).await? {
         lines.entry(item.sale_id).or_default().push(line_view(item));
     }
     Ok(rows
@@ -172,6 +172,19 @@ pub struct ExportQuery {
     pub to: Option<String>,
 }
 
+/// A text cell as a spreadsheet will not execute it: text starting with `=`, `+`, `-`, `@`,
+/// a tab or a carriage return gets a leading apostrophe (OWASP, CSV injection). Only text
+/// cells (names, e-mails, SKUs, dates) go through this; numeric cells (ids, quantities,
+/// money, which may be negative) are written as numbers, never altered, so a spreadsheet
+/// still sums them. A product named `=1+1` exports as `'=1+1`.
+pub fn neutralise_cell(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}").into()
+    } else {
+        text.into()
+    }
+}
+
 /// All sale lines in the range as CSV, one row per line item.
 pub async fn export_csv(db: &Db, query: ExportQuery) -> DomainResult<Vec<u8>> {
     let calendar = settings::calendar(db).await?;
@@ -199,14 +212,15 @@ pub async fn export_csv(db: &Db, query: ExportQuery) -> DomainResult<Vec<u8>> {
     .map_err(csv_error)?;
     for sale in sales {
         for line in &sale.items {
+            let text = |cell: &str| neutralise_cell(cell).into_owned();
             out.write_record([
                 sale.transaction_id.to_string(),
-                sale.created_at.clone(),
-                sale.business_date.clone(),
-                sale.cashier.clone().unwrap_or_default(),
-                sale.source.clone(),
-                line.product_sku.clone(),
-                line.product_name.clone(),
+                text(&sale.created_at),
+                text(&sale.business_date),
+                text(sale.cashier.as_deref().unwrap_or_default()),
+                text(&sale.source),
+                text(&line.product_sku),
+                text(&line.product_name),
                 line.quantity.to_string(),
                 line.unit_price.to_string(),
                 line.line_total.to_string(),
@@ -220,4 +234,19 @@ pub async fn export_csv(db: &Db, query: ExportQuery) -> DomainResult<Vec<u8>> {
     }
     out.into_inner()
         .map_err(|e| DomainError::internal("writing CSV", e))
+}
+
+#[cfg(test)]
+mod csv_tests {
+    use super::neutralise_cell;
+
+    #[test]
+    fn only_text_that_a_spreadsheet_would_run_is_prefixed() {
+        for risky in ["=1+1", "+1", "-1+2", "@A1", "\tx", "\rx"] {
+            assert_eq!(neutralise_cell(risky), format!("'{risky}"));
+        }
+        for safe in ["Roti Tawar", "a=b", "2026-12-01", "", "'quoted"] {
+            assert_eq!(neutralise_cell(safe), safe);
+        }
+    }
 }

@@ -133,11 +133,12 @@ impl FromRequestParts<AppState> for ClientAddress {
             .extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
             .map(|c| c.0);
-        Ok(ClientAddress(super::rate_limit::client_address(
-            &parts.headers,
-            peer,
-            state.config.trust_proxy,
-        )))
+        Ok(ClientAddress(
+            state
+                .config
+                .proxy_peers()
+                .client_address(&parts.headers, peer),
+        ))
     }
 }
 

@@ -5,6 +5,7 @@ pub mod error;
 pub mod extract;
 mod middleware;
 pub mod openapi;
+pub mod proxies;
 pub mod rate_limit;
 pub mod routes;
 

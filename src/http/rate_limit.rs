@@ -5,12 +5,12 @@
 //! because the limiter is down would turn a Redis outage into a shop-wide outage, and
 //! nginx's own per-address limits still stand in front of the API.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, Request, State};
 use std::time::Duration;
 
-use axum::http::{HeaderMap, Method, header};
+use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -75,25 +75,6 @@ pub fn limit_for(method: &Method, path: &str) -> Option<Limit> {
     })
 }
 
-pub(crate) fn client_address(
-    headers: &HeaderMap,
-    peer: Option<SocketAddr>,
-    trust_proxy: bool,
-) -> Option<IpAddr> {
-    if trust_proxy {
-        let forwarded = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .or_else(|| headers.get("x-real-ip").and_then(|v| v.to_str().ok()))
-            .and_then(|v| v.trim().parse().ok());
-        if forwarded.is_some() {
-            return forwarded;
-        }
-    }
-    peer.map(|p| p.ip())
-}
-
 pub async fn enforce(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if !state.config.rate_limits {
         return next.run(request).await;
@@ -106,7 +87,8 @@ pub async fn enforce(State(state): State<AppState>, request: Request, next: Next
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0);
     let mut keys = Vec::with_capacity(2);
-    if let Some(address) = client_address(request.headers(), peer, state.config.trust_proxy) {
+    let proxies = state.config.proxy_peers();
+    if let Some(address) = proxies.client_address(request.headers(), peer) {
         keys.push(format!("rl:{}:ip:{address}", limit.class));
     }
     let user = request
@@ -149,7 +131,6 @@ fn too_many_requests(retry_after: Duration, limit: Limit) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
 
     #[test]
     fn routes_fall_into_their_classes() {
@@ -170,20 +151,5 @@ mod tests {
         assert_eq!(limit_for(&Method::GET, "/api/products"), Some(GENERAL));
         assert_eq!(limit_for(&Method::GET, "/health"), None);
         assert_eq!(limit_for(&Method::GET, "/metrics"), None);
-    }
-
-    #[test]
-    fn proxy_headers_count_only_when_trusted() {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            "x-forwarded-for",
-            HeaderValue::from_static("203.0.113.9, 10.0.0.1"),
-        );
-        let peer: SocketAddr = "127.0.0.1:5000".parse().unwrap();
-        assert_eq!(client_address(&headers, Some(peer), false), Some(peer.ip()));
-        assert_eq!(
-            client_address(&headers, Some(peer), true),
-            "203.0.113.9".parse().ok()
-        );
     }
 }

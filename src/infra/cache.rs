@@ -17,6 +17,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::changes::Group;
+use crate::domain::products::Audience;
 use crate::domain::{DomainError, DomainResult};
 use crate::infra::shared_store::SharedStore;
 use crate::storage::{Db, generations};
@@ -121,12 +122,51 @@ enum Generations {
 /// cached answer can stay stale after such a write.
 pub const GENERATION_POLL: Duration = Duration::from_secs(1);
 
+/// Most distinct keys computed at once in this process; further misses compute without
+/// coalescing rather than grow the map.
+pub const MAX_IN_FLIGHT: usize = 1024;
+
+type InFlightMap = Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>;
+
+/// A share in one key's computation lock; the last share out removes the key.
+struct InFlight<'a> {
+    map: &'a InFlightMap,
+    key: &'a str,
+    lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl<'a> InFlight<'a> {
+    fn join(map: &'a InFlightMap, key: &'a str) -> Option<Self> {
+        let mut in_flight = map.lock().unwrap_or_else(|e| e.into_inner());
+        let lock = match in_flight.get(key) {
+            Some(lock) => lock.clone(),
+            None if in_flight.len() >= MAX_IN_FLIGHT => return None,
+            None => in_flight.entry(key.to_owned()).or_default().clone(),
+        };
+        Some(InFlight { map, key, lock })
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        let mut in_flight = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        // Two holders left: the map and this share. Others still waiting keep it.
+        if Arc::strong_count(&self.lock) <= 2
+            && in_flight
+                .get(self.key)
+                .is_some_and(|lock| Arc::ptr_eq(lock, &self.lock))
+        {
+            in_flight.remove(self.key);
+        }
+    }
+}
+
 pub struct ResponseCache {
     store: Arc<dyn SharedStore>,
     generations: Generations,
     counts: Mutex<BTreeMap<Namespace, Counts>>,
     /// One lock per key being computed in this process.
-    in_flight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    in_flight: InFlightMap,
 }
 
 fn ratio(hits: u64, misses: u64) -> f64 {
@@ -192,10 +232,14 @@ impl ResponseCache {
         Some((generations, fresh))
     }
 
-    /// The cached JSON for `params`, or `compute()`'s, which is then cached.
+    /// The cached JSON for `params` as `audience` sees it, or `compute()`'s, which is then
+    /// cached. The audience is part of the key: a cashier never gets an admin's answer
+    /// (with cost prices), nor the reverse. `params` must be built from the validated,
+    /// normalised request, never from raw client text.
     pub async fn get_or_compute<T, F>(
         &self,
         namespace: Namespace,
+        audience: Audience,
         params: &str,
         compute: F,
     ) -> DomainResult<CachedJson>
@@ -203,7 +247,7 @@ impl ResponseCache {
         T: Serialize,
         F: Future<Output = DomainResult<T>>,
     {
-        let key = format!("cache:{}:{params}", namespace.name());
+        let key = format!("cache:{}:{}:{params}", namespace.name(), audience.name());
         let Some((_, fresh)) = self.lookup(namespace, &key).await else {
             self.count(namespace, |c| c.bypassed += 1);
             return to_json(&compute.await?);
@@ -212,11 +256,14 @@ impl ResponseCache {
             self.count(namespace, |c| c.hits += 1);
             return Ok(CachedJson(json));
         }
-        let lock = {
-            let mut in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
-            in_flight.entry(key.clone()).or_default().clone()
+        // The guard takes the key out of the map when the last waiter is done, even when the
+        // request is cancelled mid-way (a client hanging up), so the map holds only the keys
+        // being computed right now. Past MAX_IN_FLIGHT keys, misses compute on their own.
+        let Some(slot) = InFlight::join(&self.in_flight, &key) else {
+            self.count(namespace, |c| c.misses += 1);
+            return to_json(&compute.await?);
         };
-        let _computing = lock.lock().await;
+        let _computing = slot.lock.lock().await;
         // Whoever held the lock before us may have filled the entry. The generations read
         // now stamp our result: a write during the computation makes it a miss.
         let generations = match self.lookup(namespace, &key).await {
@@ -238,11 +285,15 @@ impl ResponseCache {
         {
             tracing::debug!(%error, "cache write skipped");
         }
+        result
+    }
+
+    /// Keys being computed in this process right now (bounded by [`MAX_IN_FLIGHT`]).
+    pub fn in_flight_keys(&self) -> usize {
         self.in_flight
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .remove(&key);
-        result
+            .len()
     }
 
     /// Makes every entry depending on these groups stale, in every process.
@@ -376,7 +427,7 @@ mod tests {
         };
         assert_eq!(
             cache
-                .get_or_compute(Namespace::ProductList, "q", compute())
+                .get_or_compute(Namespace::ProductList, Audience::Admin, "q", compute())
                 .await
                 .unwrap()
                 .0,
@@ -384,7 +435,7 @@ mod tests {
         );
         assert_eq!(
             cache
-                .get_or_compute(Namespace::ProductList, "q", compute())
+                .get_or_compute(Namespace::ProductList, Audience::Admin, "q", compute())
                 .await
                 .unwrap()
                 .0,
@@ -392,7 +443,7 @@ mod tests {
         );
         assert_eq!(
             cache
-                .get_or_compute(Namespace::Dashboard, "q", compute())
+                .get_or_compute(Namespace::Dashboard, Audience::Admin, "q", compute())
                 .await
                 .unwrap()
                 .0,
@@ -401,7 +452,7 @@ mod tests {
         cache.invalidate(&[Group::Sales]).await;
         assert_eq!(
             cache
-                .get_or_compute(Namespace::ProductList, "q", compute())
+                .get_or_compute(Namespace::ProductList, Audience::Admin, "q", compute())
                 .await
                 .unwrap()
                 .0,
@@ -409,7 +460,7 @@ mod tests {
         );
         assert_eq!(
             cache
-                .get_or_compute(Namespace::Dashboard, "q", compute())
+                .get_or_compute(Namespace::Dashboard, Audience::Admin, "q", compute())
                 .await
                 .unwrap()
                 .0,
@@ -429,9 +480,74 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(50)).await;
             Ok::<_, crate::domain::DomainError>(7)
         };
-        let misses = (0..8).map(|_| cache.get_or_compute(Namespace::ProductStats, "all", slow()));
+        let misses = (0..8)
+            .map(|_| cache.get_or_compute(Namespace::ProductStats, Audience::Admin, "all", slow()));
         let results = futures::future::join_all(misses).await;
         assert!(results.into_iter().all(|r| r.unwrap().0 == "7"));
         assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn cancelled_and_finished_computations_leave_no_in_flight_keys() {
+        let cache = ResponseCache::in_shared_store(Arc::new(InProcessStore::default()));
+        // Distinct keys whose computations never finish, dropped (a client hanging up).
+        for i in 0..100 {
+            let key = i.to_string();
+            let mut pending = Box::pin(cache.get_or_compute(
+                Namespace::ProductList,
+                Audience::Cashier,
+                &key,
+                std::future::pending::<DomainResult<u8>>(),
+            ));
+            assert!(futures::poll!(pending.as_mut()).is_pending());
+            assert_eq!(cache.in_flight_keys(), 1, "computing, so in flight");
+            drop(pending);
+            assert_eq!(cache.in_flight_keys(), 0, "cancelled, so gone");
+        }
+        assert_eq!(cache.in_flight_keys(), 0);
+        // Many misses held open at once: the map stops at the cap and the rest still answer.
+        let calls = (0..(MAX_IN_FLIGHT + 50)).map(|i| {
+            let cache = &cache;
+            async move {
+                cache
+                    .get_or_compute(
+                        Namespace::ProductList,
+                        Audience::Admin,
+                        &format!("k{i}"),
+                        async {
+                            tokio::time::sleep(Duration::from_millis(20)).await;
+                            Ok::<_, DomainError>(i)
+                        },
+                    )
+                    .await
+            }
+        });
+        let watch = async {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            cache.in_flight_keys()
+        };
+        let (results, peak) = tokio::join!(futures::future::join_all(calls), watch);
+        assert_eq!(peak, MAX_IN_FLIGHT, "full, and no further");
+        assert!(results.iter().all(Result::is_ok));
+        assert_eq!(cache.in_flight_keys(), 0);
+    }
+
+    #[tokio::test]
+    async fn audiences_never_share_an_entry() {
+        let cache = ResponseCache::in_shared_store(Arc::new(InProcessStore::default()));
+        let admin = cache
+            .get_or_compute(Namespace::ProductInfo, Audience::Admin, "A-1", async {
+                Ok::<_, DomainError>("with cost")
+            })
+            .await
+            .unwrap();
+        let cashier = cache
+            .get_or_compute(Namespace::ProductInfo, Audience::Cashier, "A-1", async {
+                Ok::<_, DomainError>("without cost")
+            })
+            .await
+            .unwrap();
+        assert_eq!(admin.0, "\"with cost\"");
+        assert_eq!(cashier.0, "\"without cost\"");
     }
 }

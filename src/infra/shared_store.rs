@@ -23,6 +23,8 @@ pub enum SharedError {
     Timeout,
     #[error("redis is unreachable")]
     Unreachable,
+    #[error("the in-process store holds its maximum of counters")]
+    Full,
 }
 
 /// The answer of a rate limiter: allowed, or how long to wait.
@@ -137,7 +139,7 @@ impl RedisStore {
     }
 
     fn key(&self, key: &str) -> String {
-        format!("{}{key}", self.prefix)
+        format!("{}{}", self.prefix, bounded_key(key))
     }
 
     async fn run<T: redis::FromRedisValue>(&self, command: redis::Cmd) -> Result<T, SharedError> {
@@ -246,16 +248,147 @@ impl SharedStore for RedisStore {
     }
 }
 
-/// This process's memory: values with their expiry, counters, rate-limit cells.
-#[derive(Default)]
+/// This process's memory: values with their expiry, counters, rate-limit cells. Each map
+/// has a hard cap ([`Caps`]): a full map first drops what has expired, then the entries
+/// closest to expiry (for entries written with one TTL, the oldest), a tenth of the cap at
+/// a time so that the sweep's cost is spread over many writes. Response-cache entries
+/// (`cache:` keys) go before anything else, so a flood of cacheable reads cannot push out
+/// a login back-off record. Generation counters are never evicted: losing one could make
+/// stale answers fresh again; past their cap, new counters are refused.
 pub struct InProcessStore {
     values: Mutex<HashMap<String, (Instant, String)>>,
+    counters: Mutex<HashMap<String, i64>>,
     /// Theoretical arrival time per rate-limit key.
     cells: Mutex<HashMap<String, Instant>>,
+    caps: Caps,
 }
 
-/// Above this many entries, expired ones are swept on the next write.
-const SWEEP_AT: usize = 10_000;
+/// Most entries each map of an [`InProcessStore`] holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caps {
+    pub values: usize,
+    pub counters: usize,
+    pub cells: usize,
+}
+
+impl Caps {
+    /// Cached answers are a few KB each: 50 000 of them stay within a few hundred MB even
+    /// for the largest pages, and far above what a shop's real traffic fills. A cell is
+    /// under 100 bytes.
+    pub const DEFAULT: Caps = Caps {
+        values: 50_000,
+        counters: 1_000,
+        cells: 100_000,
+    };
+}
+
+impl Default for InProcessStore {
+    fn default() -> Self {
+        Self::with_caps(Caps::DEFAULT)
+    }
+}
+
+/// Keys of disposable entries, evicted first.
+const DISPOSABLE_PREFIX: &str = "cache:";
+
+/// Frees room for one more entry in `map` (holding at most `cap`) if it is full.
+fn make_room<V>(
+    map: &mut HashMap<String, V>,
+    cap: usize,
+    now: Instant,
+    expiry: impl Fn(&V) -> Instant,
+) {
+    if map.len() < cap {
+        return;
+    }
+    map.retain(|_, v| expiry(v) > now);
+    if map.len() < cap {
+        return;
+    }
+    let batch = (cap / 10).max(1);
+    for disposable_only in [true, false] {
+        let mut expiries: Vec<Instant> = map
+            .iter()
+            .filter(|(k, _)| !disposable_only || k.starts_with(DISPOSABLE_PREFIX))
+            .map(|(_, v)| expiry(v))
+            .collect();
+        let wanted = (map.len() + 1).saturating_sub(cap).max(batch);
+        if expiries.is_empty() {
+            continue;
+        }
+        let count = wanted.min(expiries.len());
+        let (_, cutoff, _) = expiries.select_nth_unstable(count - 1);
+        let cutoff = *cutoff;
+        let mut left = count;
+        map.retain(|k, v| {
+            let candidate = !disposable_only || k.starts_with(DISPOSABLE_PREFIX);
+            if left > 0 && candidate && expiry(v) <= cutoff {
+                left -= 1;
+                false
+            } else {
+                true
+            }
+        });
+        if map.len() < cap {
+            return;
+        }
+    }
+}
+
+impl InProcessStore {
+    pub fn with_caps(caps: Caps) -> Self {
+        InProcessStore {
+            values: Mutex::default(),
+            counters: Mutex::default(),
+            cells: Mutex::default(),
+            caps,
+        }
+    }
+
+    /// Entries held now: values, counters, rate-limit cells.
+    pub fn entry_counts(&self) -> (usize, usize, usize) {
+        let values = self.values.lock().unwrap_or_else(|e| e.into_inner()).len();
+        let counters = self
+            .counters
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len();
+        let cells = self.cells.lock().unwrap_or_else(|e| e.into_inner()).len();
+        (values, counters, cells)
+    }
+
+    fn read(&self, key: &str) -> Option<String> {
+        let key = bounded_key(key);
+        let found = unexpired(&self.values.lock().unwrap_or_else(|e| e.into_inner()), &key);
+        found.or_else(|| {
+            self.counters
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(key.as_ref())
+                .map(i64::to_string)
+        })
+    }
+}
+
+/// Longest key stored as given; longer ones (which only client text could make) are
+/// replaced by a digest, so no key costs more than this whatever the client sends.
+pub const MAX_KEY_BYTES: usize = 200;
+
+/// `key`, or for a key over [`MAX_KEY_BYTES`], its first bytes and a SHA-256 digest of all
+/// of it: still one key per distinct input, of bounded size. Every backend applies it.
+pub fn bounded_key(key: &str) -> std::borrow::Cow<'_, str> {
+    use sha2::{Digest, Sha256};
+    if key.len() <= MAX_KEY_BYTES {
+        return key.into();
+    }
+    let mut head = 64;
+    while !key.is_char_boundary(head) {
+        head -= 1;
+    }
+    let digest = Sha256::digest(key.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{}#{hex}", &key[..head]).into()
+}
 
 fn unexpired(values: &HashMap<String, (Instant, String)>, key: &str) -> Option<String> {
     values
@@ -266,76 +399,81 @@ fn unexpired(values: &HashMap<String, (Instant, String)>, key: &str) -> Option<S
 
 impl SharedStore for InProcessStore {
     fn get<'a>(&'a self, key: &'a str) -> SharedFuture<'a, Option<String>> {
-        Box::pin(async move {
-            let values = self.values.lock().unwrap_or_else(|e| e.into_inner());
-            Ok(unexpired(&values, key))
-        })
+        Box::pin(async move { Ok(self.read(key)) })
     }
 
     fn get_many<'a>(&'a self, keys: &'a [String]) -> SharedFuture<'a, Vec<Option<String>>> {
-        Box::pin(async move {
-            let values = self.values.lock().unwrap_or_else(|e| e.into_inner());
-            Ok(keys.iter().map(|key| unexpired(&values, key)).collect())
-        })
+        Box::pin(async move { Ok(keys.iter().map(|key| self.read(key)).collect()) })
     }
 
     fn set<'a>(&'a self, key: &'a str, value: &'a str, ttl: Duration) -> SharedFuture<'a, ()> {
         Box::pin(async move {
+            let key = bounded_key(key).into_owned();
             let mut values = self.values.lock().unwrap_or_else(|e| e.into_inner());
             let now = Instant::now();
-            if values.len() >= SWEEP_AT {
-                values.retain(|_, (expires, _)| *expires > now);
+            if !values.contains_key(&key) {
+                make_room(&mut values, self.caps.values, now, |(expires, _)| *expires);
             }
-            values.insert(key.to_owned(), (now + ttl, value.to_owned()));
+            values.insert(key, (now + ttl, value.to_owned()));
             Ok(())
         })
     }
 
     fn delete<'a>(&'a self, key: &'a str) -> SharedFuture<'a, ()> {
         Box::pin(async move {
+            let key = bounded_key(key);
             self.values
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .remove(key);
+                .remove(key.as_ref());
+            self.counters
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(key.as_ref());
             // As in Redis, where a rate-limit cell is a key like any other.
             self.cells
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .remove(key);
+                .remove(key.as_ref());
             Ok(())
         })
     }
 
     fn increment<'a>(&'a self, key: &'a str) -> SharedFuture<'a, i64> {
         Box::pin(async move {
-            // Counters share the value map (as in Redis) so `get` reads them too.
-            let mut values = self.values.lock().unwrap_or_else(|e| e.into_inner());
-            let never = Instant::now() + Duration::from_secs(100 * 365 * 24 * 3600);
-            let entry = values
-                .entry(key.to_owned())
-                .or_insert((never, "0".to_owned()));
-            let next = entry.1.parse::<i64>().unwrap_or(0) + 1;
-            *entry = (never, next.to_string());
-            Ok(next)
+            let key = bounded_key(key).into_owned();
+            let mut counters = self.counters.lock().unwrap_or_else(|e| e.into_inner());
+            if !counters.contains_key(&key) && counters.len() >= self.caps.counters {
+                return Err(SharedError::Full);
+            }
+            let counter = counters.entry(key).or_insert(0);
+            *counter += 1;
+            Ok(*counter)
         })
     }
 
     fn admit<'a>(&'a self, key: &'a str, rate: f64, burst: u32) -> SharedFuture<'a, Admission> {
         Box::pin(async move {
+            let key = bounded_key(key);
             let interval = Duration::from_secs_f64(1.0 / rate.max(0.001));
             let allowance = interval * burst.max(1);
             let now = Instant::now();
             let mut cells = self.cells.lock().unwrap_or_else(|e| e.into_inner());
-            if cells.len() >= SWEEP_AT {
-                cells.retain(|_, tat| *tat > now);
-            }
-            let tat = cells.get(key).copied().filter(|t| *t > now).unwrap_or(now);
+            let tat = cells
+                .get(key.as_ref())
+                .copied()
+                .filter(|t| *t > now)
+                .unwrap_or(now);
             let new_tat = tat + interval;
             let ahead = new_tat - now;
             if ahead > allowance {
                 return Ok(Admission::RetryAfter(ahead - allowance));
             }
-            cells.insert(key.to_owned(), new_tat);
+            if !cells.contains_key(key.as_ref()) {
+                // A cell past its arrival time is a full bucket, the same as no cell.
+                make_room(&mut cells, self.caps.cells, now, |tat| *tat);
+            }
+            cells.insert(key.into_owned(), new_tat);
             Ok(Admission::Allowed)
         })
     }
@@ -343,8 +481,13 @@ impl SharedStore for InProcessStore {
     fn usage(&self) -> SharedFuture<'_, (u64, u64)> {
         Box::pin(async move {
             let values = self.values.lock().unwrap_or_else(|e| e.into_inner());
-            let bytes: usize = values.iter().map(|(k, (_, v))| k.len() + v.len()).sum();
-            Ok((values.len() as u64, bytes as u64))
+            let counters = self.counters.lock().unwrap_or_else(|e| e.into_inner());
+            let bytes: usize = values
+                .iter()
+                .map(|(k, (_, v))| k.len() + v.len())
+                .sum::<usize>()
+                + counters.keys().map(|k| k.len() + 8).sum::<usize>();
+            Ok(((values.len() + counters.len()) as u64, bytes as u64))
         })
     }
 
@@ -399,5 +542,114 @@ mod tests {
             store.admit("other", 10.0, 20).await.unwrap(),
             Admission::Allowed
         );
+    }
+
+    const SMALL: Caps = Caps {
+        values: 100,
+        counters: 5,
+        cells: 100,
+    };
+
+    #[tokio::test]
+    async fn a_flood_of_values_stays_under_the_cap_and_spares_non_cache_entries() {
+        let store = InProcessStore::with_caps(SMALL);
+        store
+            .set("login:someone", "{}", Duration::from_secs(900))
+            .await
+            .unwrap();
+        store.increment("gen:catalog").await.unwrap();
+        for i in 0..10_000 {
+            store
+                .set(
+                    &format!("cache:product_list:{i}"),
+                    "[]",
+                    Duration::from_secs(1800),
+                )
+                .await
+                .unwrap();
+            assert!(store.entry_counts().0 <= SMALL.values);
+        }
+        // The newest entries survive, and so do the back-off record and the counter.
+        assert!(
+            store
+                .get("cache:product_list:9999")
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(store.get("cache:product_list:0").await.unwrap().is_none());
+        assert!(store.get("login:someone").await.unwrap().is_some());
+        assert_eq!(
+            store.get("gen:catalog").await.unwrap().as_deref(),
+            Some("1")
+        );
+        // With no cache entry left to evict, the entries closest to expiry go.
+        for i in 0..500 {
+            store
+                .set(&format!("other:{i}"), "x", Duration::from_secs(60 + i))
+                .await
+                .unwrap();
+            assert!(store.entry_counts().0 <= SMALL.values);
+        }
+        assert!(store.get("other:499").await.unwrap().is_some());
+        assert!(store.get("other:0").await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn expired_values_are_dropped_before_live_ones() {
+        let store = InProcessStore::with_caps(SMALL);
+        store
+            .set("cache:keep", "1", Duration::from_secs(60))
+            .await
+            .unwrap();
+        for i in 0..99 {
+            store
+                .set(&format!("cache:{i}"), "x", Duration::from_millis(1))
+                .await
+                .unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        store
+            .set("cache:new", "2", Duration::from_secs(60))
+            .await
+            .unwrap();
+        assert_eq!(store.entry_counts().0, 2);
+        assert!(store.get("cache:keep").await.unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn rate_limit_cells_and_counters_are_capped() {
+        let store = InProcessStore::with_caps(SMALL);
+        for i in 0..5_000 {
+            let admitted = store.admit(&format!("rl:api:ip:{i}"), 10.0, 20).await;
+            assert_eq!(admitted.unwrap(), Admission::Allowed);
+            assert!(store.entry_counts().2 <= SMALL.cells);
+        }
+        for i in 0..SMALL.counters {
+            store.increment(&format!("gen:{i}")).await.unwrap();
+        }
+        assert!(matches!(
+            store.increment("gen:one-too-many").await,
+            Err(SharedError::Full)
+        ));
+        assert_eq!(store.increment("gen:0").await.unwrap(), 2);
+        assert_eq!(store.entry_counts().1, SMALL.counters);
+    }
+
+    #[tokio::test]
+    async fn long_keys_are_stored_as_a_bounded_digest() {
+        let store = InProcessStore::with_caps(SMALL);
+        let long = format!("login:{}@example.com", "a".repeat(100_000));
+        store
+            .set(&long, "v", Duration::from_secs(60))
+            .await
+            .unwrap();
+        assert_eq!(store.get(&long).await.unwrap().as_deref(), Some("v"));
+        let other = format!("login:{}@example.com", "a".repeat(99_999));
+        assert_eq!(store.get(&other).await.unwrap(), None);
+        let (_, bytes) = store.usage().await.unwrap();
+        assert!(bytes <= (MAX_KEY_BYTES + 1) as u64, "{bytes} bytes");
+        assert_eq!(bounded_key("short"), "short");
+        assert!(bounded_key(&"é".repeat(300)).len() <= MAX_KEY_BYTES);
     }
 }

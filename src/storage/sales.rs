@@ -250,22 +250,30 @@ pub async fn find<'e, E: Executor<'e, Database = Any>>(
     Ok(row)
 }
 
-/// Line items of the sales with ids in `first..=last`, for a page of sales.
-pub async fn items_between<'e, E: Executor<'e, Database = Any>>(
-    db: E,
-    first: i64,
-    last: i64,
+/// Most sale ids bound in one [`items_of`] statement (a page holds at most 500 sales, so a
+/// page is one statement; SQLite allows 32 766 parameters).
+pub const ITEMS_OF_IDS_PER_STATEMENT: usize = 500;
+
+/// Line items of exactly these sales (and no others), ordered by sale then line.
+pub async fn items_of(
+    db: super::PoolExecutor<'_>,
+    sale_ids: &[i64],
 ) -> StorageResult<Vec<SaleItemRow>> {
-    let rows = sqlx::query_as::<_, SaleItemRow>(
-        "SELECT i.sale_id, p.sku, p.name AS product_name, i.quantity, i.unit_price_cents, \
-           i.line_total_cents, i.is_promo \
-         FROM sale_items i JOIN products p ON p.id = i.product_id \
-         WHERE i.sale_id BETWEEN $1 AND $2 ORDER BY i.sale_id, i.id",
-    )
-    .bind(first)
-    .bind(last)
-    .fetch_all(db)
-    .await?;
+    let mut rows = Vec::new();
+    for chunk in sale_ids.chunks(ITEMS_OF_IDS_PER_STATEMENT) {
+        let sql = format!(
+            "SELECT i.sale_id, p.sku, p.name AS product_name, i.quantity, i.unit_price_cents, \
+               i.line_total_cents, i.is_promo \
+             FROM sale_items i JOIN products p ON p.id = i.product_id \
+             WHERE i.sale_id IN {} ORDER BY i.sale_id, i.id",
+            super::placeholders(1, chunk.len())
+        );
+        let mut query = sqlx::query_as::<_, SaleItemRow>(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        rows.extend(query.fetch_all(db).await?);
+    }
     Ok(rows)
 }
 

@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::app::AppState;
 use crate::domain::forecasting::Horizon;
 use crate::domain::forecasting::{ModelVersionView, Prediction, RecommendationList};
-use crate::domain::products;
+use crate::domain::products::{self, Audience};
 use crate::domain::sku::Sku;
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{Admin, Json, Path, Query};
@@ -41,6 +41,7 @@ pub async fn predict(
         .cache
         .get_or_compute(
             Namespace::Predictions,
+            Audience::Admin,
             &key,
             state.forecaster.predict(&product_sku, days),
         )
@@ -71,7 +72,7 @@ pub async fn predict_async(
     Json(request): Json<PredictRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<Accepted>)> {
     let PredictRequest { product_sku, days } = request;
-    products::get(&state.db, &product_sku).await?;
+    products::get(&state.db, &product_sku, Audience::Admin).await?;
     let spec = JobSpec::Predict {
         sku: product_sku,
         days,
@@ -111,6 +112,7 @@ pub async fn recommendations(
         .cache
         .get_or_compute(
             Namespace::Recommendations,
+            Audience::Admin,
             &days.days().to_string(),
             state.forecaster.recommendations(days),
         )
@@ -135,7 +137,7 @@ pub async fn train_product(
     Admin(_): Admin,
     Path(sku): Path<Sku>,
 ) -> ApiResult<(StatusCode, axum::Json<Accepted>)> {
-    products::get(&state.db, &sku).await?;
+    products::get(&state.db, &sku, Audience::Admin).await?;
     let task = state
         .queue
         .enqueue(&JobSpec::TrainProduct { sku }, Duration::ZERO, None)

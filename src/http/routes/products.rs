@@ -5,7 +5,7 @@ use utoipa::IntoParams;
 
 use crate::app::AppState;
 use crate::domain::products::{
-    self, LedgerEntryView, NewProduct, Page, ProductQuery, ProductStats, ProductUpdate,
+    self, Audience, LedgerEntryView, NewProduct, Page, ProductQuery, ProductStats, ProductUpdate,
     ProductView, Removal, StockChange,
 };
 use crate::domain::sku::Sku;
@@ -17,16 +17,18 @@ use crate::infra::cache::{CachedJson, Namespace};
     responses((status = 200, body = Page<ProductView>), (status = 400, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
-    CurrentUser(_): CurrentUser,
+    CurrentUser(user): CurrentUser,
     Query(query): Query<ProductQuery>,
 ) -> ApiResult<CachedJson> {
-    let key = serde_json::to_string(&query).unwrap_or_default();
+    let audience = Audience::of(&user);
+    let filter = query.normalise()?;
     Ok(state
         .cache
         .get_or_compute(
             Namespace::ProductList,
-            &key,
-            products::list(&state.db, query),
+            audience,
+            &filter.cache_key(),
+            products::list(&state.db, filter, audience),
         )
         .await?)
 }
@@ -46,11 +48,17 @@ pub async fn create(
     responses((status = 200, body = ProductStats)))]
 pub async fn stats(
     State(state): State<AppState>,
-    CurrentUser(_): CurrentUser,
+    CurrentUser(user): CurrentUser,
 ) -> ApiResult<CachedJson> {
+    let audience = Audience::of(&user);
     Ok(state
         .cache
-        .get_or_compute(Namespace::ProductStats, "all", products::stats(&state.db))
+        .get_or_compute(
+            Namespace::ProductStats,
+            audience,
+            "all",
+            products::stats(&state.db, audience),
+        )
         .await?)
 }
 
@@ -58,15 +66,17 @@ pub async fn stats(
     params(("sku" = Sku, Path)), responses((status = 200, body = ProductView), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
-    CurrentUser(_): CurrentUser,
+    CurrentUser(user): CurrentUser,
     Path(sku): Path<Sku>,
 ) -> ApiResult<CachedJson> {
+    let audience = Audience::of(&user);
     Ok(state
         .cache
         .get_or_compute(
             Namespace::ProductInfo,
+            audience,
             sku.as_str(),
-            products::get(&state.db, &sku),
+            products::get(&state.db, &sku, audience),
         )
         .await?)
 }
