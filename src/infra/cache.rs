@@ -425,47 +425,17 @@ mod tests {
                 calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst),
             )
         };
-        assert_eq!(
-            cache
-                .get_or_compute(Namespace::ProductList, Audience::Admin, "q", compute())
-                .await
-                .unwrap()
-                .0,
-            "0"
-        );
-        assert_eq!(
-            cache
-                .get_or_compute(Namespace::ProductList, Audience::Admin, "q", compute())
-                .await
-                .unwrap()
-                .0,
-            "0"
-        );
-        assert_eq!(
-            cache
-                .get_or_compute(Namespace::Dashboard, Audience::Admin, "q", compute())
-                .await
-                .unwrap()
-                .0,
-            "1"
-        );
+        let (cache_ref, compute) = (&cache, &compute);
+        let read = move |namespace| async move {
+            let json = cache_ref.get_or_compute(namespace, Audience::Admin, "q", compute());
+            json.await.unwrap().0
+        };
+        assert_eq!(read(Namespace::ProductList).await, "0");
+        assert_eq!(read(Namespace::ProductList).await, "0");
+        assert_eq!(read(Namespace::Dashboard).await, "1");
         cache.invalidate(&[Group::Sales]).await;
-        assert_eq!(
-            cache
-                .get_or_compute(Namespace::ProductList, Audience::Admin, "q", compute())
-                .await
-                .unwrap()
-                .0,
-            "0"
-        );
-        assert_eq!(
-            cache
-                .get_or_compute(Namespace::Dashboard, Audience::Admin, "q", compute())
-                .await
-                .unwrap()
-                .0,
-            "2"
-        );
+        assert_eq!(read(Namespace::ProductList).await, "0");
+        assert_eq!(read(Namespace::Dashboard).await, "2");
         let stats = cache.stats().await;
         assert_eq!(stats.namespaces["product_list"].hits, 2);
         assert_eq!(stats.namespaces["dashboard"].misses, 2);
