@@ -266,5 +266,15 @@ async fn oversized_bodies_and_wrong_content_types_are_refused() {
         .await
         .unwrap();
     assert_eq!(text.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let body: serde_json::Value = text.json().await.unwrap();
+    assert_eq!(body["code"], "unsupported_media_type");
+    let huge = format!(
+        "{{\"sku\": \"BIG-2\", \"name\": \"{}\"}}",
+        "y".repeat(200 * 1024)
+    );
+    assert_eq!(
+        app.post_raw("/api/products", &token, huge).await.body["code"],
+        "payload_too_large"
+    );
     assert_eq!(app.count_rows("products").await, 0);
 }

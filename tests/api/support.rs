@@ -405,8 +405,17 @@ pub fn weekly_history_csv(sku: &str, days: i64, base: f64) -> String {
 async fn into_response(response: reqwest::Response) -> Response {
     let status = response.status();
     let headers = response.headers().clone();
+    let path = response.url().path().to_owned();
     let text = response.text().await.expect("body");
-    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    // Every error answer carries a machine-readable code (except /ready, whose 503 is its
+    // readiness report).
+    if (status.is_client_error() || status.is_server_error()) && path != "/ready" {
+        assert!(
+            body["code"].as_str().is_some_and(|c| !c.is_empty()),
+            "{status} from {path} without a code: {text}"
+        );
+    }
     Response {
         status,
         headers,
@@ -438,6 +447,13 @@ pub fn assert_error(response: &Response, status: StatusCode) {
             .as_str()
             .is_some_and(|e| !e.is_empty()),
         "error body lacks a message: {}",
+        response.text
+    );
+    assert!(
+        response.body["code"].as_str().is_some_and(
+            |c| !c.is_empty() && c.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+        ),
+        "error body lacks a snake_case code: {}",
         response.text
     );
 }
