@@ -21,11 +21,82 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
+        if !is_json(req.headers()) {
+            return Err(ApiError::bad_request(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "expected Content-Type: application/json",
+            ));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|rejection| {
+                let status = rejection.status();
+                let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                    "request body is too large".to_owned()
+                } else {
+                    rejection.body_text()
+                };
+                ApiError::bad_request(status, message)
+            })?;
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(Json(value)),
+            Err(rejection @ JsonRejection::JsonDataError(_)) => {
+                // JSON has one kind of number: `3.0` is the integer 3 (JSON Schema, hence
+                // the OpenAPI document, agrees), but serde refuses it for an integer field.
+                // Read such a body again with integral floats written as integers; keep the
+                // first error when that does not help.
+                integral_floats_as_integers(&bytes)
+                    .and_then(|again| axum::Json::<T>::from_bytes(&again).ok())
+                    .map(|axum::Json(value)| Json(value))
+                    .ok_or_else(|| json_rejection(rejection))
+            }
             Err(rejection) => Err(json_rejection(rejection)),
         }
     }
+}
+
+/// `application/json` or `application/*+json`, as axum's own `Json` accepts.
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || essence
+            .strip_prefix("application/")
+            .is_some_and(|subtype| subtype.ends_with("+json"))
+}
+
+/// The body again with every float that is a whole number in i64's range (`3.0`, `1e2`)
+/// written as an integer; `None` when there is none (or the body is not JSON).
+fn integral_floats_as_integers(bytes: &[u8]) -> Option<Vec<u8>> {
+    fn walk(value: &mut serde_json::Value) -> bool {
+        match value {
+            serde_json::Value::Number(n) if n.is_f64() => {
+                let f = n.as_f64().unwrap_or(f64::NAN);
+                // Strictly inside i64's range: 2^63 itself is a float that does not fit.
+                if f.fract() == 0.0 && f.abs() < 9.2e18 {
+                    *value = serde_json::Value::from(f as i64);
+                    true
+                } else {
+                    false
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().fold(false, |c, v| walk(v) | c),
+            serde_json::Value::Object(map) => map.values_mut().fold(false, |c, v| walk(v) | c),
+            _ => false,
+        }
+    }
+    let mut value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    walk(&mut value).then(|| serde_json::to_vec(&value).ok())?
 }
 
 fn json_rejection(rejection: JsonRejection) -> ApiError {
@@ -160,7 +231,16 @@ impl FromRequestParts<AppState> for Admin {
 
 #[cfg(test)]
 mod tests {
-    use super::bearer_token;
+    use super::{bearer_token, integral_floats_as_integers};
+
+    #[test]
+    fn whole_floats_read_as_integers() {
+        let again = integral_floats_as_integers(br#"{"days": 87.0, "x": [1e2, 1.5]}"#).unwrap();
+        let value: serde_json::Value = serde_json::from_slice(&again).unwrap();
+        assert_eq!(value, serde_json::json!({"days": 87, "x": [100, 1.5]}));
+        assert!(integral_floats_as_integers(br#"{"days": 87}"#).is_none());
+        assert!(integral_floats_as_integers(b"not json").is_none());
+    }
 
     #[test]
     fn the_bearer_scheme_is_case_insensitive_and_the_token_required() {
