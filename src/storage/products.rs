@@ -201,7 +201,8 @@ pub async fn update(tx: &mut Tx, id: i64, changes: &ProductChanges<'_>) -> Stora
 
 pub async fn has_history(tx: &mut Tx, id: i64) -> StorageResult<bool> {
     let (sold,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM sale_items WHERE product_id = $1 LIMIT 1) AS s",
+        "SELECT COUNT(*) FROM (SELECT 1 FROM sale_items WHERE product_id = $1 \
+         UNION ALL SELECT 1 FROM model_versions WHERE product_id = $1 LIMIT 1) AS s",
     )
     .bind(id)
     .fetch_one(tx.conn())
@@ -209,11 +210,15 @@ pub async fn has_history(tx: &mut Tx, id: i64) -> StorageResult<bool> {
     Ok(sold > 0)
 }
 
+/// Deletes a product without history (see [`has_history`]) and what only points at it:
+/// its ledger and its "model is stale" mark (a stock change sets one).
 pub async fn delete(tx: &mut Tx, id: i64) -> StorageResult<()> {
-    sqlx::query("DELETE FROM stock_ledger WHERE product_id = $1")
-        .bind(id)
-        .execute(tx.conn())
-        .await?;
+    for statement in [
+        "DELETE FROM stock_ledger WHERE product_id = $1",
+        "DELETE FROM stale_models WHERE product_id = $1",
+    ] {
+        sqlx::query(statement).bind(id).execute(tx.conn()).await?;
+    }
     sqlx::query("DELETE FROM products WHERE id = $1")
         .bind(id)
         .execute(tx.conn())
