@@ -19,7 +19,9 @@ pub struct CategoryView {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CategoryInput {
+    #[schema(schema_with = super::schema::name_100)]
     pub name: String,
+    #[schema(schema_with = super::schema::optional_text_500)]
     pub description: Option<String>,
 }
 

@@ -27,6 +27,8 @@ const MAX_QUANTITY: i64 = 100_000;
 #[serde(deny_unknown_fields)]
 pub struct CartLine {
     pub product_sku: Sku,
+    /// 1 to 100000; lines for the same product and promo flag add up, within that bound.
+    #[schema(schema_with = super::schema::quantity)]
     pub quantity: i64,
     #[serde(default)]
     pub is_promo: bool,
@@ -35,8 +37,10 @@ pub struct CartLine {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckoutRequest {
+    #[schema(min_items = 1, max_items = 200)]
     pub items: Vec<CartLine>,
-    /// Cash handed over; absent means exact payment.
+    /// Cash handed over; absent means exact payment. Below the total is a 422.
+    #[schema(schema_with = super::schema::optional_price)]
     pub paid_amount: Option<Money>,
 }
 

@@ -31,10 +31,14 @@ pub enum RangeKind {
 #[into_params(parameter_in = Query)]
 pub struct DashboardQuery {
     /// `today`, `7d`, `30d` (default) or `custom` with `from` and `to`.
+    #[param(inline)]
     pub range: Option<RangeKind>,
-    /// First day of a custom range, YYYY-MM-DD.
+    /// First day of a custom range, YYYY-MM-DD; needs `to`.
+    #[param(schema_with = super::schema::optional_date)]
     pub from: Option<String>,
-    /// Last day of a custom range, YYYY-MM-DD (inclusive).
+    /// Last day of a custom range, YYYY-MM-DD (inclusive); not before `from`, at most
+    /// 1098 days after it.
+    #[param(schema_with = super::schema::optional_date)]
     pub to: Option<String>,
 }
 

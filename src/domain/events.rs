@@ -52,13 +52,18 @@ pub struct EventView {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventInput {
+    #[schema(schema_with = super::schema::name_200)]
     pub name: String,
     /// First day, YYYY-MM-DD.
+    #[schema(schema_with = super::schema::date)]
     pub date: String,
-    /// Last day for a range, YYYY-MM-DD (inclusive).
+    /// Last day for a range, YYYY-MM-DD (inclusive), not before `date`, at most 367 days
+    /// after it.
+    #[schema(schema_with = super::schema::optional_date)]
     pub end_date: Option<String>,
     #[serde(rename = "type")]
     pub kind: EventType,
+    #[schema(schema_with = super::schema::optional_text_1000)]
     pub description: Option<String>,
     #[serde(default = "default_true")]
     pub include_in_prediction: bool,
@@ -73,8 +78,10 @@ fn default_true() -> bool {
 #[into_params(parameter_in = Query)]
 pub struct EventQuery {
     /// Events that end on or after this day.
+    #[param(schema_with = super::schema::optional_date)]
     pub from: Option<String>,
     /// Events that start on or before this day.
+    #[param(schema_with = super::schema::optional_date)]
     pub to: Option<String>,
 }
 

@@ -13,6 +13,7 @@ pub mod money;
 pub mod products;
 pub mod recommendations;
 pub mod sales;
+pub mod schema;
 pub mod settings;
 pub mod sku;
 pub mod users;

@@ -135,8 +135,9 @@ impl utoipa::PartialSchema for Money {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         utoipa::openapi::schema::ObjectBuilder::new()
             .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some(r"^-?[0-9]+\.[0-9]{2}$"))
             .description(Some(
-                "Exact amount with two decimals; requests also accept a JSON number",
+                "Exact amount as a decimal string with two decimals. (Request fields that take money say so in their own schema: a decimal string or a JSON number.)",
             ))
             .examples([serde_json::json!("12500.00")])
             .into()

@@ -96,14 +96,18 @@ pub struct Page<T> {
 #[into_params(parameter_in = Query)]
 pub struct ProductQuery {
     /// Matches SKU or name, case-insensitively.
+    #[param(schema_with = super::schema::optional_text_100)]
     pub search: Option<String>,
     /// Exact category name.
+    #[param(schema_with = super::schema::optional_text_100)]
     pub category: Option<String>,
     /// Only products at or below the store's low-stock threshold.
     pub low_stock: Option<bool>,
     /// Include deactivated products.
     pub include_inactive: Option<bool>,
+    #[param(schema_with = super::schema::limit)]
     pub limit: Option<i64>,
+    #[param(schema_with = super::schema::offset)]
     pub offset: Option<i64>,
 }
 
@@ -111,12 +115,18 @@ pub struct ProductQuery {
 #[serde(deny_unknown_fields)]
 pub struct NewProduct {
     pub sku: Sku,
+    #[schema(schema_with = super::schema::name_200)]
     pub name: String,
+    #[schema(schema_with = super::schema::optional_text_100)]
     pub category: Option<String>,
+    #[schema(schema_with = super::schema::optional_text_100)]
     pub variation: Option<String>,
+    #[schema(schema_with = super::schema::price)]
     pub price: Money,
+    #[schema(schema_with = super::schema::optional_price)]
     pub cost_price: Option<Money>,
     /// Opening stock, recorded in the ledger as an adjustment.
+    #[schema(schema_with = super::schema::opening_stock)]
     pub stock: Option<i64>,
 }
 
@@ -125,10 +135,15 @@ pub struct NewProduct {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductUpdate {
+    #[schema(schema_with = super::schema::optional_name_200)]
     pub name: Option<String>,
+    #[schema(schema_with = super::schema::optional_text_100)]
     pub category: Option<String>,
+    #[schema(schema_with = super::schema::optional_text_100)]
     pub variation: Option<String>,
+    #[schema(schema_with = super::schema::optional_price)]
     pub price: Option<Money>,
+    #[schema(schema_with = super::schema::optional_price)]
     pub cost_price: Option<Money>,
     pub is_active: Option<bool>,
 }
@@ -144,8 +159,10 @@ pub enum StockReason {
 #[serde(deny_unknown_fields)]
 pub struct StockChange {
     /// Units to add (positive) or remove (negative); never zero.
+    #[schema(schema_with = super::schema::stock_change)]
     pub change: i64,
     pub reason: StockReason,
+    #[schema(schema_with = super::schema::optional_text_500)]
     pub note: Option<String>,
 }
 

@@ -43,10 +43,14 @@ pub struct SaleView {
 #[into_params(parameter_in = Query)]
 pub struct SaleQuery {
     /// First day (YYYY-MM-DD, store time) or instant (RFC 3339), inclusive.
+    #[param(schema_with = super::schema::date_or_instant)]
     pub from: Option<String>,
-    /// Last day (inclusive) or instant (exclusive).
+    /// Last day (inclusive) or instant (exclusive); not before `from`.
+    #[param(schema_with = super::schema::date_or_instant)]
     pub to: Option<String>,
+    #[param(schema_with = super::schema::limit)]
     pub limit: Option<i64>,
+    #[param(schema_with = super::schema::offset)]
     pub offset: Option<i64>,
 }
 
@@ -168,7 +172,11 @@ pub(super) fn sale_view(row: sales::SaleRow, items: Vec<SaleLineView>) -> SaleVi
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ExportQuery {
+    /// First day (YYYY-MM-DD, store time) or instant (RFC 3339), inclusive.
+    #[param(schema_with = super::schema::date_or_instant)]
     pub from: Option<String>,
+    /// Last day (inclusive) or instant (exclusive); not before `from`.
+    #[param(schema_with = super::schema::date_or_instant)]
     pub to: Option<String>,
 }
 

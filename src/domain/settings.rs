@@ -26,12 +26,19 @@ pub struct StoreSettings {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsUpdate {
+    #[schema(schema_with = super::schema::optional_name_200)]
     pub store_name: Option<String>,
+    #[schema(schema_with = super::schema::optional_text_500)]
     pub address: Option<String>,
+    #[schema(schema_with = super::schema::optional_text_50)]
     pub phone: Option<String>,
+    #[schema(schema_with = super::schema::optional_email)]
     pub email: Option<String>,
+    #[schema(schema_with = super::schema::timezone)]
     pub timezone: Option<String>,
+    #[schema(schema_with = super::schema::currency)]
     pub currency: Option<String>,
+    #[schema(schema_with = super::schema::low_stock_threshold)]
     pub low_stock_threshold: Option<i64>,
 }
 

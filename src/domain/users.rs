@@ -184,6 +184,7 @@ pub async fn profile(db: &Db, principal: &Principal) -> DomainResult<UserView> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileUpdate {
+    #[schema(schema_with = super::schema::name_200)]
     pub full_name: String,
 }
 

@@ -75,6 +75,8 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(operations::metrics))
         .routes(routes!(operations::cache_stats))
         .split_for_parts();
+    let mut document = document;
+    openapi::document_common_errors(&mut document);
     let document = openapi::render(&document);
 
     let request_timeout = state.config.request_timeout();

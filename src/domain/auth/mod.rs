@@ -164,8 +164,11 @@ pub struct LoginResult {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Registration {
+    #[schema(schema_with = super::schema::email)]
     pub email: String,
+    #[schema(schema_with = super::schema::new_password)]
     pub password: String,
+    #[schema(schema_with = super::schema::name_200)]
     pub full_name: String,
 }
 

@@ -15,7 +15,7 @@ pub async fn list(
     Ok(axum::Json(categories::list(&state.db).await?))
 }
 
-#[utoipa::path(post, path = "/api/categories", tag = "categories", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/categories", tag = "categories", security(("bearer" = ["admin"])),
     request_body = CategoryInput,
     responses((status = 201, body = CategoryView), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn create(
@@ -27,7 +27,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, axum::Json(category)))
 }
 
-#[utoipa::path(put, path = "/api/categories/{category_id}", tag = "categories", security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/categories/{category_id}", tag = "categories", security(("bearer" = ["admin"])),
     params(("category_id" = i64, Path)), request_body = CategoryInput,
     responses((status = 200, body = CategoryView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn update(
@@ -40,7 +40,7 @@ pub async fn update(
     Ok(axum::Json(category))
 }
 
-#[utoipa::path(delete, path = "/api/categories/{category_id}", tag = "categories", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/categories/{category_id}", tag = "categories", security(("bearer" = ["admin"])),
     params(("category_id" = i64, Path)),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn remove(

@@ -16,7 +16,7 @@ pub async fn list(
     Ok(axum::Json(events::list(&state.db, query).await?))
 }
 
-#[utoipa::path(post, path = "/api/events", tag = "events", security(("bearer" = [])), request_body = EventInput,
+#[utoipa::path(post, path = "/api/events", tag = "events", security(("bearer" = ["admin"])), request_body = EventInput,
     responses((status = 201, body = EventView), (status = 400, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
@@ -37,7 +37,7 @@ pub async fn get(
     Ok(axum::Json(events::get(&state.db, id).await?))
 }
 
-#[utoipa::path(put, path = "/api/events/{event_id}", tag = "events", security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/events/{event_id}", tag = "events", security(("bearer" = ["admin"])),
     params(("event_id" = i64, Path)), request_body = EventInput,
     responses((status = 200, body = EventView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn update(
@@ -50,7 +50,7 @@ pub async fn update(
     Ok(axum::Json(event))
 }
 
-#[utoipa::path(delete, path = "/api/events/{event_id}", tag = "events", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/events/{event_id}", tag = "events", security(("bearer" = ["admin"])),
     params(("event_id" = i64, Path)), responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn remove(
     State(state): State<AppState>,

@@ -26,7 +26,7 @@ pub struct PredictRequest {
     pub days: Horizon,
 }
 
-#[utoipa::path(post, path = "/api/predict", tag = "forecast", security(("bearer" = [])), request_body = PredictRequest,
+#[utoipa::path(post, path = "/api/predict", tag = "forecast", security(("bearer" = ["admin"])), request_body = PredictRequest,
     responses((status = 200, body = Prediction),
         (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody, description = "Too little history to forecast")))]
@@ -64,8 +64,9 @@ fn accepted(task: TaskView) -> (StatusCode, axum::Json<Accepted>) {
     )
 }
 
-#[utoipa::path(post, path = "/api/predict/async", tag = "forecast", security(("bearer" = [])),
-    request_body = PredictRequest, responses((status = 202, body = Accepted), (status = 400, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/predict/async", tag = "forecast", security(("bearer" = ["admin"])),
+    request_body = PredictRequest, responses((status = 202, body = Accepted), (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "Unknown SKU")))]
 pub async fn predict_async(
     State(state): State<AppState>,
     Admin(_): Admin,
@@ -81,7 +82,7 @@ pub async fn predict_async(
     Ok(accepted(task))
 }
 
-#[utoipa::path(get, path = "/api/predict/task/{task_id}", tag = "forecast", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/predict/task/{task_id}", tag = "forecast", security(("bearer" = ["admin"])),
     params(("task_id" = String, Path)), responses((status = 200, body = TaskView), (status = 404, body = ErrorBody)))]
 pub async fn predict_task(
     State(state): State<AppState>,
@@ -100,7 +101,7 @@ pub struct RecommendationQuery {
     pub days: Option<Horizon>,
 }
 
-#[utoipa::path(get, path = "/api/recommendations", tag = "forecast", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/recommendations", tag = "forecast", security(("bearer" = ["admin"])),
     params(RecommendationQuery), responses((status = 200, body = RecommendationList), (status = 400, body = ErrorBody)))]
 pub async fn recommendations(
     State(state): State<AppState>,
@@ -119,7 +120,7 @@ pub async fn recommendations(
         .await?)
 }
 
-#[utoipa::path(get, path = "/api/products/{sku}/models", tag = "forecast", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/products/{sku}/models", tag = "forecast", security(("bearer" = ["admin"])),
     params(("sku" = Sku, Path)),
     responses((status = 200, body = Vec<ModelVersionView>), (status = 404, body = ErrorBody)))]
 pub async fn model_versions(
@@ -130,7 +131,7 @@ pub async fn model_versions(
     Ok(axum::Json(state.forecaster.versions(&sku).await?))
 }
 
-#[utoipa::path(post, path = "/api/tasks/training/product/{sku}", tag = "tasks", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/tasks/training/product/{sku}", tag = "tasks", security(("bearer" = ["admin"])),
     params(("sku" = Sku, Path)), responses((status = 202, body = Accepted), (status = 404, body = ErrorBody)))]
 pub async fn train_product(
     State(state): State<AppState>,
@@ -145,7 +146,7 @@ pub async fn train_product(
     Ok(accepted(task))
 }
 
-#[utoipa::path(post, path = "/api/tasks/training/all", tag = "tasks", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/tasks/training/all", tag = "tasks", security(("bearer" = ["admin"])),
     responses((status = 202, body = Accepted)))]
 pub async fn train_all(
     State(state): State<AppState>,
@@ -158,7 +159,7 @@ pub async fn train_all(
     Ok(accepted(task))
 }
 
-#[utoipa::path(get, path = "/api/tasks/{task_id}", tag = "tasks", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/tasks/{task_id}", tag = "tasks", security(("bearer" = ["admin"])),
     params(("task_id" = String, Path)), responses((status = 200, body = TaskView), (status = 404, body = ErrorBody)))]
 pub async fn task(
     State(state): State<AppState>,
@@ -168,7 +169,7 @@ pub async fn task(
     Ok(axum::Json(state.queue.get(&task_id).await?))
 }
 
-#[utoipa::path(get, path = "/api/tasks/active", tag = "tasks", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/tasks/active", tag = "tasks", security(("bearer" = ["admin"])),
     responses((status = 200, body = Vec<TaskView>, description = "Jobs running now")))]
 pub async fn active(
     State(state): State<AppState>,
@@ -177,7 +178,7 @@ pub async fn active(
     Ok(axum::Json(state.queue.list(&[TaskStatus::Running]).await?))
 }
 
-#[utoipa::path(get, path = "/api/tasks/scheduled", tag = "tasks", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/tasks/scheduled", tag = "tasks", security(("bearer" = ["admin"])),
     responses((status = 200, body = Vec<TaskView>, description = "Jobs waiting to run, soonest first")))]
 pub async fn scheduled(
     State(state): State<AppState>,
@@ -186,7 +187,7 @@ pub async fn scheduled(
     Ok(axum::Json(state.queue.list(&[TaskStatus::Queued]).await?))
 }
 
-#[utoipa::path(post, path = "/api/tasks/{task_id}/cancel", tag = "tasks", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/tasks/{task_id}/cancel", tag = "tasks", security(("bearer" = ["admin"])),
     params(("task_id" = String, Path)),
     responses((status = 200, body = TaskView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn cancel(

@@ -33,7 +33,7 @@ pub async fn list(
         .await?)
 }
 
-#[utoipa::path(post, path = "/api/products", tag = "products", security(("bearer" = [])), request_body = NewProduct,
+#[utoipa::path(post, path = "/api/products", tag = "products", security(("bearer" = ["admin"])), request_body = NewProduct,
     responses((status = 201, body = ProductView), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
@@ -81,7 +81,7 @@ pub async fn get(
         .await?)
 }
 
-#[utoipa::path(put, path = "/api/products/{sku}", tag = "products", security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/products/{sku}", tag = "products", security(("bearer" = ["admin"])),
     params(("sku" = Sku, Path)), request_body = ProductUpdate,
     responses((status = 200, body = ProductView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn update(
@@ -94,7 +94,7 @@ pub async fn update(
     Ok(axum::Json(product))
 }
 
-#[utoipa::path(delete, path = "/api/products/{sku}", tag = "products", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/products/{sku}", tag = "products", security(("bearer" = ["admin"])),
     params(("sku" = Sku, Path)), responses((status = 200, body = Removal), (status = 404, body = ErrorBody)))]
 pub async fn remove(
     State(state): State<AppState>,
@@ -105,7 +105,7 @@ pub async fn remove(
     Ok(axum::Json(removal))
 }
 
-#[utoipa::path(post, path = "/api/products/{sku}/stock", tag = "products", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/products/{sku}/stock", tag = "products", security(("bearer" = ["admin"])),
     params(("sku" = Sku, Path)), request_body = StockChange,
     responses((status = 200, body = ProductView), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn change_stock(
@@ -122,11 +122,13 @@ pub async fn change_stock(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct LedgerQuery {
+    #[param(schema_with = crate::domain::schema::limit)]
     pub limit: Option<i64>,
+    #[param(schema_with = crate::domain::schema::offset)]
     pub offset: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/api/products/{sku}/stock", tag = "products", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/products/{sku}/stock", tag = "products", security(("bearer" = ["admin"])),
     params(("sku" = String, Path), LedgerQuery),
     responses((status = 200, body = Vec<LedgerEntryView>), (status = 404, body = ErrorBody)))]
 pub async fn ledger(

@@ -18,7 +18,7 @@ pub async fn get(
     Ok(axum::Json(settings::get(&state.db).await?))
 }
 
-#[utoipa::path(put, path = "/api/settings", tag = "settings", security(("bearer" = [])), request_body = SettingsUpdate,
+#[utoipa::path(put, path = "/api/settings", tag = "settings", security(("bearer" = ["admin"])), request_body = SettingsUpdate,
     responses((status = 200, body = StoreSettings), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,

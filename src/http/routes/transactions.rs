@@ -13,7 +13,8 @@ const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
 #[utoipa::path(post, path = "/api/transactions", tag = "transactions", security(("bearer" = [])),
     request_body = CheckoutRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first result")),
+    params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]+$",
+        description = "1 to 255 visible ASCII characters. Retries with the same key return the first result; the same key with another cart is a 409")),
     responses(
         (status = 201, body = SaleView, description = "Sale recorded (or replayed: header Idempotent-Replayed: true)"),
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody, description = "Unknown SKU"),
@@ -65,7 +66,7 @@ pub async fn get(
     Ok(axum::Json(sales::get(&state.db, &user, id).await?))
 }
 
-#[utoipa::path(get, path = "/api/transactions/export.csv", tag = "transactions", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/transactions/export.csv", tag = "transactions", security(("bearer" = ["admin"])),
     params(ExportQuery), responses((status = 200, content_type = "text/csv", body = String), (status = 400, body = ErrorBody)))]
 pub async fn export_csv(
     State(state): State<AppState>,

@@ -9,7 +9,7 @@ use crate::domain::users::{
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{Admin, Json, Path};
 
-#[utoipa::path(get, path = "/api/users", tag = "users", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/users", tag = "users", security(("bearer" = ["admin"])),
     responses((status = 200, body = Vec<UserView>), (status = 403, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -18,7 +18,7 @@ pub async fn list(
     Ok(axum::Json(users::list(&state.db).await?))
 }
 
-#[utoipa::path(put, path = "/api/users/{user_id}/role", tag = "users", security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/users/{user_id}/role", tag = "users", security(("bearer" = ["admin"])),
     params(("user_id" = i64, Path)), request_body = RoleChange,
     responses((status = 200, body = UserView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn change_role(
@@ -32,7 +32,7 @@ pub async fn change_role(
     ))
 }
 
-#[utoipa::path(put, path = "/api/users/{user_id}/status", tag = "users", security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/users/{user_id}/status", tag = "users", security(("bearer" = ["admin"])),
     params(("user_id" = i64, Path)), request_body = StatusChange,
     responses((status = 200, body = UserView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn change_status(
