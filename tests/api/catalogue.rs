@@ -149,6 +149,25 @@ async fn stock_changes_write_the_ledger_and_never_go_below_zero() {
 }
 
 #[tokio::test]
+async fn a_never_sold_product_marked_for_retraining_can_be_deleted() {
+    // An event marks every product's forecast stale; that mark used to block the delete
+    // (a foreign key, a 500). Found by Schemathesis.
+    let app = TestApp::spawn().await;
+    app.create_product("NEW-2", "1000", 5).await;
+    let event = app
+        .post(
+            "/api/events",
+            &app.admin_token,
+            json!({"name": "Lebaran", "date": "2026-03-20", "type": "holiday"}),
+        )
+        .await;
+    assert_eq!(event.status, StatusCode::CREATED, "{}", event.text);
+    let deleted = app.delete("/api/products/NEW-2", &app.admin_token).await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text);
+    assert_eq!(deleted.body["outcome"], "deleted");
+}
+
+#[tokio::test]
 async fn a_product_with_sales_is_deactivated_not_deleted() {
     let app = TestApp::spawn().await;
     app.create_product("SOLD-1", "1000", 5).await;

@@ -139,6 +139,72 @@ async fn the_openapi_document_describes_every_route() {
 }
 
 #[tokio::test]
+async fn every_operation_documents_the_errors_it_can_give() {
+    let app = TestApp::spawn().await;
+    let doc = app
+        .request(Method::GET, "/api/openapi.json", None, None)
+        .await;
+    let codes = &doc.body["components"]["schemas"]["ErrorCode"]["enum"];
+    for code in [
+        "validation_failed",
+        "not_found",
+        "unauthenticated",
+        "rate_limited",
+    ] {
+        assert!(
+            codes.as_array().unwrap().iter().any(|c| c == code),
+            "{code} missing from ErrorCode: {codes}"
+        );
+    }
+    // Every $ref points at a registered schema.
+    let text = doc.text.clone();
+    for piece in text.split("\"#/components/schemas/").skip(1) {
+        let name = piece.split('"').next().unwrap();
+        assert!(
+            doc.body["components"]["schemas"][name].is_object(),
+            "unresolvable $ref to {name}"
+        );
+    }
+    let mut checked = 0;
+    for (path, item) in doc.body["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let responses = operation["responses"].as_object().unwrap();
+            let has = |status: &str| responses.contains_key(status);
+            let what = format!("{method} {path}");
+            assert!(has("503"), "{what}: no 503");
+            let security = operation["security"].to_string();
+            if security.contains("bearer") {
+                assert!(has("401"), "{what}: secured but no 401");
+            }
+            if security.contains("admin") {
+                assert!(has("403"), "{what}: admin only but no 403");
+            }
+            if operation["requestBody"]["content"]["application/json"].is_object() {
+                for status in ["400", "413", "415"] {
+                    assert!(has(status), "{what}: JSON body but no {status}");
+                }
+            }
+            if path.starts_with("/api/") {
+                assert!(has("429"), "{what}: rate limited but no 429");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 40, "only {checked} operations");
+    // Admin routes say so: a cashier's 403 is documented where it happens.
+    assert!(
+        doc.body["paths"]["/api/users"]["get"]["security"]
+            .to_string()
+            .contains("admin")
+    );
+    assert!(
+        !doc.body["paths"]["/api/products"]["get"]["security"]
+            .to_string()
+            .contains("admin")
+    );
+}
+
+#[tokio::test]
 async fn graceful_shutdown_finishes_in_flight_requests() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
