@@ -85,6 +85,18 @@ const MAX_RANGE_DAYS: u64 = 366 * 3;
 
 fn resolve_range(query: &DashboardQuery, today: NaiveDate) -> DomainResult<(NaiveDate, NaiveDate)> {
     let back = |days: u64| today.checked_sub_days(Days::new(days)).unwrap_or(today);
+    // A malformed day is refused even where a preset range makes it unused: a client
+    // sending `range=7d&from=garbage` has a bug worth hearing about.
+    let from = query
+        .from
+        .as_deref()
+        .map(|d| parse_date("from", d))
+        .transpose()?;
+    let to = query
+        .to
+        .as_deref()
+        .map(|d| parse_date("to", d))
+        .transpose()?;
     let kind = match (query.range, query.from.is_some() || query.to.is_some()) {
         (Some(kind), _) => kind,
         (None, true) => RangeKind::Custom,
@@ -95,10 +107,10 @@ fn resolve_range(query: &DashboardQuery, today: NaiveDate) -> DomainResult<(Naiv
         RangeKind::Last7Days => (back(6), today),
         RangeKind::Last30Days => (back(29), today),
         RangeKind::Custom => {
-            let (Some(from), Some(to)) = (query.from.as_deref(), query.to.as_deref()) else {
+            let (Some(from), Some(to)) = (from, to) else {
                 return Err(DomainError::validation("a custom range needs from and to"));
             };
-            (parse_date("from", from)?, parse_date("to", to)?)
+            (from, to)
         }
     };
     if from > to {

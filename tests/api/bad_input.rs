@@ -278,3 +278,18 @@ async fn oversized_bodies_and_wrong_content_types_are_refused() {
     );
     assert_eq!(app.count_rows("products").await, 0);
 }
+
+#[tokio::test]
+async fn a_malformed_day_is_refused_even_beside_a_preset_range() {
+    // Found by Schemathesis: `range=7d&from=<garbage>` used to be a 200 (from ignored).
+    let app = TestApp::spawn().await;
+    let answer = app
+        .get("/api/dashboard-stats?range=7d&from=nope", &app.admin_token)
+        .await;
+    assert_error(&answer, StatusCode::BAD_REQUEST);
+    assert_eq!(answer.body["code"], "validation_failed");
+    let fine = app
+        .get("/api/dashboard-stats?range=7d", &app.admin_token)
+        .await;
+    assert_eq!(fine.status, StatusCode::OK);
+}
