@@ -145,9 +145,7 @@ pub async fn checkout(
                 sale,
                 replayed: true,
             }),
-            None => Err(DomainError::Conflict(
-                "a request with this Idempotency-Key is still being processed".into(),
-            )),
+            None => Err(DomainError::IdempotencyKeyInFlight),
         };
     }
 
@@ -295,9 +293,7 @@ async fn replay(
         return Ok(None);
     };
     if stored.request_hash != hash {
-        return Err(DomainError::Unprocessable(
-            "this Idempotency-Key was already used for a different request".into(),
-        ));
+        return Err(DomainError::IdempotencyKeyReused);
     }
     match stored.response_body {
         Some(body) => serde_json::from_str(&body)

@@ -37,6 +37,13 @@ pub enum DomainError {
     InsufficientStock(Vec<Shortage>),
     #[error("{0}")]
     Unprocessable(String),
+    /// The Idempotency-Key was used before for a different request: the client must pick
+    /// a new key (a retry would be refused the same way).
+    #[error("this Idempotency-Key was already used for a different request")]
+    IdempotencyKeyReused,
+    /// A request with this Idempotency-Key is still running: retry it shortly.
+    #[error("a request with this Idempotency-Key is still being processed")]
+    IdempotencyKeyInFlight,
     #[error("{0}")]
     Unauthenticated(String),
     #[error("{0}")]

@@ -39,6 +39,10 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     /// 422: well formed but cannot be carried out (e.g. paid less than the total).
     Unprocessable,
+    /// 422: this Idempotency-Key was used for a different request; use a new key.
+    IdempotencyKeyReused,
+    /// 409: a request with this Idempotency-Key is still running; retry it shortly.
+    IdempotencyKeyInFlight,
     /// 429: too many requests or login attempts; wait `Retry-After` seconds.
     RateLimited,
     /// 503: a dependency is down or the request took too long; retry later.
@@ -180,6 +184,14 @@ impl ApiError {
                 DomainError::Forbidden(message) => (
                     StatusCode::FORBIDDEN,
                     body(C::Forbidden, message.clone(), None),
+                ),
+                DomainError::IdempotencyKeyReused => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    body(C::IdempotencyKeyReused, error.to_string(), None),
+                ),
+                DomainError::IdempotencyKeyInFlight => (
+                    StatusCode::CONFLICT,
+                    body(C::IdempotencyKeyInFlight, error.to_string(), None),
                 ),
                 DomainError::RateLimited { message, .. } => (
                     StatusCode::TOO_MANY_REQUESTS,
@@ -378,6 +390,11 @@ mod tests {
                 StatusCode::UNAUTHORIZED,
             ),
             (DomainError::Forbidden("x".into()), StatusCode::FORBIDDEN),
+            (
+                DomainError::IdempotencyKeyReused,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            (DomainError::IdempotencyKeyInFlight, StatusCode::CONFLICT),
             (
                 DomainError::unexpected("x"),
                 StatusCode::INTERNAL_SERVER_ERROR,

@@ -149,6 +149,7 @@ async fn a_retried_checkout_with_the_same_idempotency_key_sells_once() {
     let other_body = json!({"items": [{"product_sku": "A-1", "quantity": 1}]});
     let misuse = checkout_with_key(&app, &app.admin_token, "till-1-0001", &other_body).await;
     assert_error(&misuse, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(misuse.body["code"], "idempotency_key_reused");
 
     // Many simultaneous retries of one request still sell once.
     let concurrent_body = json!({"items": [{"product_sku": "A-1", "quantity": 1}]});

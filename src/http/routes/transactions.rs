@@ -14,12 +14,12 @@ const IDEMPOTENCY_KEY: &str = "idempotency-key";
 #[utoipa::path(post, path = "/api/transactions", tag = "transactions", security(("bearer" = [])),
     request_body = CheckoutRequest,
     params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]+$",
-        description = "1 to 255 visible ASCII characters. Retries with the same key return the first result; the same key with another cart is a 409")),
+        description = "1 to 255 visible ASCII characters. Retries with the same key return the first result; the same key with another cart is a 422 (`idempotency_key_reused`)")),
     responses(
         (status = 201, body = SaleView, description = "Sale recorded (or replayed: header Idempotent-Replayed: true)"),
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody, description = "Unknown SKU"),
-        (status = 409, body = ErrorBody, description = "Insufficient stock; details lists each short line"),
-        (status = 422, body = ErrorBody, description = "paid_amount below total")))]
+        (status = 409, body = ErrorBody, description = "Insufficient stock (`insufficient_stock`; details lists each short line), a deactivated product (`conflict`), or this Idempotency-Key still in flight (`idempotency_key_in_flight`)"),
+        (status = 422, body = ErrorBody, description = "paid_amount below the total (`unprocessable`), or this Idempotency-Key already used for another cart (`idempotency_key_reused`)")))]
 pub async fn checkout(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
