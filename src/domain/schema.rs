@@ -123,6 +123,17 @@ pub fn new_password() -> RefOr<Schema> {
         .into()
 }
 
+/// A new password, or null for one the server generates.
+pub fn optional_new_password() -> RefOr<Schema> {
+    string(true)
+        .min_length(Some(8))
+        .max_length(Some(128))
+        .description(Some(
+            "8 characters or more, at most 128 bytes of UTF-8; null or absent: generated and returned once",
+        ))
+        .into()
+}
+
 /// A day the calendar accepts: YYYY-MM-DD between 1970-01-01 and 2199-12-31. (February
 /// 29th is left out of the pattern: a regular expression cannot tell leap years; the
 /// server accepts it in leap years.)

@@ -16,10 +16,13 @@ use crate::storage::{Db, users};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAccount {
+    #[schema(schema_with = super::schema::email)]
     pub email: String,
+    #[schema(schema_with = super::schema::name_200)]
     pub full_name: String,
     pub role: Role,
     /// Generated (and returned once) when omitted.
+    #[schema(schema_with = super::schema::optional_new_password)]
     pub password: Option<String>,
 }
 
@@ -27,6 +30,7 @@ pub struct NewAccount {
 #[serde(deny_unknown_fields)]
 pub struct PasswordReset {
     /// Generated (and returned once) when omitted.
+    #[schema(schema_with = super::schema::optional_new_password)]
     pub password: Option<String>,
 }
 

@@ -27,6 +27,7 @@ pub struct RefreshRequest {
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
     pub current_password: String,
+    #[schema(schema_with = crate::domain::schema::new_password)]
     pub new_password: String,
 }
 

@@ -48,7 +48,7 @@ pub async fn change_status(
 
 /// Creates an active account. Without `password` one is generated and returned once as
 /// `generated_password`; either way the user must change it.
-#[utoipa::path(post, path = "/api/users", tag = "users", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/users", tag = "users", security(("bearer" = ["admin"])),
     request_body = NewAccount,
     responses((status = 201, body = AccountWithPassword), (status = 400, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
@@ -62,7 +62,7 @@ pub async fn create(
 }
 
 /// Approves a self-registered account: it becomes an active cashier.
-#[utoipa::path(post, path = "/api/users/{user_id}/approve", tag = "users", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/users/{user_id}/approve", tag = "users", security(("bearer" = ["admin"])),
     params(("user_id" = i64, Path)),
     responses((status = 200, body = UserView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn approve(
@@ -77,7 +77,7 @@ pub async fn approve(
 
 /// Sets a user's password (given, or generated and returned once). The user must change
 /// it, and their sessions end.
-#[utoipa::path(post, path = "/api/users/{user_id}/password", tag = "users", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/users/{user_id}/password", tag = "users", security(("bearer" = ["admin"])),
     params(("user_id" = i64, Path)), request_body = PasswordReset,
     responses((status = 200, body = AccountWithPassword), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn reset_password(
