@@ -129,7 +129,7 @@ pub struct LedgerQuery {
 }
 
 #[utoipa::path(get, path = "/api/products/{sku}/stock", tag = "products", security(("bearer" = ["admin"])),
-    params(("sku" = String, Path), LedgerQuery),
+    params(("sku" = Sku, Path), LedgerQuery),
     responses((status = 200, body = Vec<LedgerEntryView>), (status = 404, body = ErrorBody)))]
 pub async fn ledger(
     State(state): State<AppState>,
