@@ -30,7 +30,7 @@ use chrono::NaiveDate;
 use crate::domain::calendar::format_date;
 use crate::domain::changes::{Group, Retraining, Shop};
 use crate::domain::money::Money;
-use crate::domain::products::apply_stock_change;
+use crate::domain::stock::apply_stock_change;
 use crate::domain::{DomainError, DomainResult, settings};
 use crate::progress::{Progress, Silent};
 use crate::storage::{

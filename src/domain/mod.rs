@@ -16,6 +16,7 @@ pub mod sales;
 pub mod schema;
 pub mod settings;
 pub mod sku;
+pub mod stock;
 pub mod users;
 
 use serde::Serialize;

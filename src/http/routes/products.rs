@@ -5,10 +5,11 @@ use utoipa::IntoParams;
 
 use crate::app::AppState;
 use crate::domain::products::{
-    self, Audience, LedgerEntryView, NewProduct, Page, ProductQuery, ProductStats, ProductUpdate,
-    ProductView, Removal, StockChange,
+    self, Audience, NewProduct, Page, ProductQuery, ProductStats, ProductUpdate, ProductView,
+    Removal,
 };
 use crate::domain::sku::Sku;
+use crate::domain::stock::{self, LedgerEntryView, StockChange};
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{Admin, CurrentUser, Json, Path, Query};
 use crate::infra::cache::{CachedJson, Namespace};
@@ -114,7 +115,7 @@ pub async fn change_stock(
     Path(sku): Path<Sku>,
     Json(input): Json<StockChange>,
 ) -> ApiResult<axum::Json<ProductView>> {
-    let product = products::change_stock(&state.shop, &admin, &sku, input).await?;
+    let product = stock::change_stock(&state.shop, &admin, &sku, input).await?;
     Ok(axum::Json(product))
 }
 
@@ -138,6 +139,6 @@ pub async fn ledger(
     Query(query): Query<LedgerQuery>,
 ) -> ApiResult<axum::Json<Vec<LedgerEntryView>>> {
     Ok(axum::Json(
-        products::ledger(&state.db, &sku, query.limit, query.offset).await?,
+        stock::ledger(&state.db, &sku, query.limit, query.offset).await?,
     ))
 }
