@@ -4,6 +4,10 @@
 //!
 //! Every call is bounded in time: when Redis is slow or down the caller gets an error
 //! quickly and decides (a cache miss, a limit that fails open).
+//!
+//! Long for one file (about 500 lines of code, 150 of tests) because the two backends
+//! must behave alike (expiry, caps, the rate-limit cell algorithm in Rust and in Lua) and
+//! are easiest to keep alike side by side.
 
 use std::collections::HashMap;
 use std::future::Future;
