@@ -309,16 +309,7 @@ async fn a_role_change_ends_the_users_access_tokens_on_another_instance() {
         second.get("/api/auth/profile", &cashier).await.status,
         StatusCode::OK
     );
-    let users = first.get("/api/users", &first.admin_token).await;
-    let id = users
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["email"] == "kasir@test.shop")
-        .unwrap()["user_id"]
-        .as_i64()
-        .unwrap();
+    let id = first.user_id("kasir@test.shop").await;
     let changed_at = Instant::now();
     let promoted = first
         .put(

@@ -314,6 +314,20 @@ impl TestApp {
         mismatches
     }
 
+    /// The id of the account with this e-mail, as an admin lists it.
+    pub async fn user_id(&self, email: &str) -> i64 {
+        let users = self.get("/api/users", &self.admin_token).await;
+        users
+            .body
+            .as_array()
+            .expect("a user list")
+            .iter()
+            .find(|u| u["email"] == email)
+            .unwrap_or_else(|| panic!("no user {email}"))["user_id"]
+            .as_i64()
+            .expect("a user id")
+    }
+
     pub async fn count_rows(&self, table: &str) -> i64 {
         let db = Db::connect(&self.database.url, 1).await.expect("connect");
         let (n,): (i64,) =

@@ -110,16 +110,7 @@ async fn a_deactivation_reaches_the_other_instances_within_the_principal_ttl() {
         second.get("/api/products", &cashier).await.status,
         StatusCode::OK
     );
-    let users = first.get("/api/users", &first.admin_token).await;
-    let cashier_id = users
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["email"] == "kasir@test.shop")
-        .unwrap()["user_id"]
-        .as_i64()
-        .unwrap();
+    let cashier_id = first.user_id("kasir@test.shop").await;
     let changed = std::time::Instant::now();
     first
         .put(
@@ -146,17 +137,6 @@ async fn a_deactivation_reaches_the_other_instances_within_the_principal_ttl() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
-}
-
-fn user_id_of(list: &crate::support::Response, email: &str) -> i64 {
-    list.body
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["email"] == email)
-        .unwrap()["user_id"]
-        .as_i64()
-        .unwrap()
 }
 
 #[tokio::test]
@@ -240,10 +220,7 @@ async fn a_password_reset_ends_the_users_sessions_and_requires_a_change() {
         second.get("/api/products", &cashier).await.status,
         StatusCode::OK
     );
-    let id = user_id_of(
-        &first.get("/api/users", &first.admin_token).await,
-        "kasir@test.shop",
-    );
+    let id = first.user_id("kasir@test.shop").await;
     let reset_at = std::time::Instant::now();
     let reset = first
         .post(
