@@ -6,6 +6,8 @@
 //! and the entry in one round trip. Entries are kept and served as JSON text, never parsed
 //! on a hit. Identical misses in this process wait for one computation instead of
 //! stampeding the database. When the shared store is down, reads bypass the cache.
+//!
+//! A little over 500 lines: about 410 of code, the rest its tests.
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;

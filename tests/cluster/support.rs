@@ -1,5 +1,6 @@
 //! What the cluster tests share: a cluster guard around `deploy/local-cluster.sh`, a private
-//! Redis, the load generator and its report.
+//! Redis, the load generator and its report. One file of test support, long because each
+//! of the four parts is used by every cluster test.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
