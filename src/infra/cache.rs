@@ -2,8 +2,9 @@
 //!
 //! Invalidation never scans keys: every entry is stamped with the generations of the
 //! groups it depends on when its computation started, and a write bumps a generation, which
-//! makes the old entries misses (they expire by their TTL). A read fetches the generations
-//! and the entry in one round trip. Entries are kept and served as JSON text, never parsed
+//! makes the old entries misses (they expire by their TTL). With Redis a read fetches the
+//! generations and the entry in one round trip; without it the generations are mirrored
+//! from the database (see `Generations`), so other processes' writes are heard too. Entries are kept and served as JSON text, never parsed
 //! on a hit. Identical misses in this process wait for one computation instead of
 //! stampeding the database. When the shared store is down, reads bypass the cache.
 //!
