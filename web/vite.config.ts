@@ -3,7 +3,7 @@ import { defineConfig } from 'vite';
 import preact from '@preact/preset-vite';
 
 // `siprems serve` listens on 127.0.0.1:8080 by default; override with SIPREMS_API.
-const api = process.env.SIPREMS_API ?? 'http://127.0.0.1:8080';
+const api = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env['SIPREMS_API'] ?? 'http://127.0.0.1:8080';
 const proxy = {
   '/api': { target: api, changeOrigin: false },
   '/health': { target: api },

@@ -76,7 +76,7 @@ export async function newContext(browser, size, options) {
 }
 
 /** The localStorage key under which the web app keeps the chosen language. */
-export const LANGUAGE_KEY = process.env.SIPREMS_E2E_LANGUAGE_KEY ?? 'siprems.lang';
+export const LANGUAGE_KEY = process.env.SIPREMS_E2E_LANGUAGE_KEY ?? 'siprems.locale';
 
 /**
  * Sets the app's language before any of its script runs, as a returning user's choice.

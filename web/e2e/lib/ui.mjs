@@ -46,9 +46,20 @@ export const T = {
   },
 };
 
-/** @param {import('playwright-core').Page} page */
-export function nav(page) {
-  return page.getByRole('navigation').first();
+/** The main navigation (a sidebar on desktop, a drawer on tablet and phone). */
+export function nav(/** @type {import('playwright-core').Page} */ page) {
+  return page.getByRole('navigation', { name: /main navigation|navigasi utama/i });
+}
+
+/**
+ * Makes the main navigation visible: on a tablet it is a drawer behind the menu button.
+ * @param {import('playwright-core').Page} page
+ */
+export async function openNav(page) {
+  if (await nav(page).isVisible()) return nav(page);
+  await page.getByRole('button', { name: /^menu$/i }).click();
+  await expect(nav(page)).toBeVisible();
+  return nav(page);
 }
 
 /**
@@ -56,16 +67,17 @@ export function nav(page) {
  * @param {import('playwright-core').Page} page @param {keyof typeof T.nav} screen
  */
 export async function go(page, screen) {
-  const link = nav(page).getByRole('link', { name: T.nav[screen] }).first();
-  await link.click();
-  await expect(page).toHaveURL(new RegExp(`${screenPath(screen)}`));
+  const menu = await openNav(page);
+  await menu.getByRole('link', { name: T.nav[screen] }).first().click();
+  await expect(page).toHaveURL(new RegExp(`^${screenPath(screen)}(\\?|$)`));
+  await expect(page.getByRole('heading', { name: T.nav[screen], level: 1 })).toBeVisible();
 }
 
 /** The URL path each screen is expected at (the issue's names). */
 export function screenPath(/** @type {keyof typeof T.nav} */ screen) {
   return (
     {
-      dashboard: '/(dashboard)?$',
+      dashboard: '/',
       pos: '/pos',
       products: '/products',
       transactions: '/transactions',
@@ -83,7 +95,7 @@ export function screenPath(/** @type {keyof typeof T.nav} */ screen) {
  * @param {import('playwright-core').Page} page @param {string} email @param {string} password
  */
 export async function login(page, email, password) {
-  if (!/\/login/.test(page.url())) await page.goto('/');
+  if (page.url() === 'about:blank') await page.goto('/');
   await page.getByLabel(T.email).fill(email);
   await page.getByLabel(T.password).fill(password);
   await page.getByRole('button', { name: T.login }).click();
