@@ -110,7 +110,7 @@ function DashboardBody(props: { stats: Stats }) {
               {s.low_stock.map((p) => (
                 <li key={p.sku}>
                   <span class="rank-name">
-                    {p.name}
+                    {p.variation ? `${p.name} · ${p.variation}` : p.name}
                     <small class="muted">{p.sku}</small>
                   </span>
                   <span class={p.stock === 0 ? 'stock-badge critical' : 'stock-badge low'}>
