@@ -2,7 +2,7 @@
 //! the first day.
 //!
 //! The file has a header naming the columns `date`, `sku` and `quantity`, optionally
-//! `unit_price` and `is_promo`, in any order (names are case-insensitive; other columns are
+//! `unit_price`, `is_promo` and `barcode`, in any order (names are case-insensitive; other columns are
 //! ignored and reported). `date` is a store-local day `YYYY-MM-DD` or an RFC 3339 instant,
 //! whose business day is its local date in the store's timezone. The format's rules (what
 //! each field accepts, blank lines, line numbers) live in one reader shared with
@@ -14,6 +14,10 @@
 //! write transaction: one sale (source `import`, no cashier, paid = total) per business
 //! day, one line item per row, priced at the row's `unit_price` or the product's current
 //! price.
+//!
+//! A `barcode` (EAN-13 or UPC-A, check digit verified) must be the same on every row of a
+//! SKU and belong to no other SKU; it labels a created product, and an existing product
+//! that has none (an existing product with another barcode refuses the file).
 //!
 //! Imported history does **not** change current stock. Those sales happened in the past,
 //! and the stock the shop counts today already reflects them: subtracting them again would
@@ -36,12 +40,13 @@ use serde_json::{Value, json};
 
 use forecast::history_csv::{HistoryCsv, When};
 
+use crate::domain::barcode::Barcode;
 use crate::domain::calendar::{StoreCalendar, format_date};
 use crate::domain::changes::{Group, Retraining, Shop};
 use crate::domain::money::Money;
 use crate::domain::{DomainError, DomainResult, settings};
 use crate::progress::Progress;
-use crate::storage::{Db, StorageError, models, products, sales};
+use crate::storage::{Db, StorageError, Tx, models, products, sales};
 
 pub struct ImportOptions {
     /// Create a product (named after its SKU, priced at its first `unit_price` or 0, no
@@ -178,6 +183,8 @@ struct SkuSeen {
     /// Rows that name it and have no other problem.
     valid_rows: u64,
     first_price: Option<Money>,
+    /// The barcode the file gives it, with the line that first gave it.
+    barcode: Option<(Barcode, u64)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,6 +198,8 @@ struct ParsedFile {
     rows: Vec<Row>,
     skus: Vec<SkuSeen>,
     sku_index: HashMap<String, usize>,
+    /// Barcodes given so far: to which SKU, first on which line.
+    barcode_index: HashMap<String, (usize, u64)>,
     /// The first [`MAX_DETAILS`] problems, by line.
     errors: Vec<RowError>,
     /// Rows with at least one problem (unknown SKUs not counted).
@@ -209,6 +218,32 @@ impl ParsedFile {
         }
     }
 
+    /// A row's barcode: valid, and the same for every row of a SKU and no other SKU's.
+    fn see_barcode(&mut self, sku: usize, code: &str, line: u64) -> Result<(), String> {
+        let barcode = Barcode::parse(code).map_err(|e| e.to_string())?;
+        if let Some(&(other, first_line)) = self.barcode_index.get(barcode.as_str())
+            && other != sku
+        {
+            return Err(format!(
+                "barcode {barcode} is given to {} on line {first_line}",
+                self.skus[other].sku
+            ));
+        }
+        match &self.skus[sku].barcode {
+            Some((earlier, first_line)) if *earlier != barcode => Err(format!(
+                "{} has barcode {earlier} on line {first_line}, not {barcode}",
+                self.skus[sku].sku
+            )),
+            Some(_) => Ok(()),
+            None => {
+                self.barcode_index
+                    .insert(barcode.as_str().to_owned(), (sku, line));
+                self.skus[sku].barcode = Some((barcode, line));
+                Ok(())
+            }
+        }
+    }
+
     fn see_sku(&mut self, sku: &str, line: u64) -> usize {
         let index = match self.sku_index.get(sku) {
             Some(index) => *index,
@@ -219,6 +254,7 @@ impl ParsedFile {
                     rows: 0,
                     valid_rows: 0,
                     first_price: None,
+                    barcode: None,
                 });
                 self.sku_index.insert(sku.to_owned(), self.skus.len() - 1);
                 self.skus.len() - 1
@@ -261,6 +297,12 @@ fn parse_csv(
         match row {
             Ok(row) => {
                 let sku = parsed.see_sku(&row.sku, row.line);
+                if let Some(code) = &row.barcode
+                    && let Err(problem) = parsed.see_barcode(sku, code, row.line)
+                {
+                    parsed.reject(row.line, vec![problem]);
+                    continue;
+                }
                 let unit_price = row.unit_price_minor.map(Money::from_cents);
                 let seen = &mut parsed.skus[sku];
                 seen.valid_rows += 1;
@@ -389,6 +431,37 @@ fn rejection(errors: &[RowError], error_rows: u64, unknown: &[&SkuSeen]) -> Doma
 // ---------------------------------------------------------------------------------------
 // Writing.
 
+/// Gives the file's barcodes to existing products that have none. A product that already
+/// has another barcode, or a barcode that is another product's, refuses the file: a wrong
+/// label at the till sells the wrong product.
+async fn label_known_products(
+    tx: &mut Tx,
+    skus: &[SkuSeen],
+    resolved: &[(Option<i64>, Money)],
+) -> DomainResult<()> {
+    for (seen, (id, _)) in skus.iter().zip(resolved) {
+        let (Some(id), Some((barcode, line))) = (id, &seen.barcode) else {
+            continue;
+        };
+        if let Some(owner) = products::find_by_barcode(tx.conn(), barcode.as_str()).await? {
+            if owner.id == *id {
+                continue;
+            }
+            return Err(DomainError::Conflict(format!(
+                "line {line}: barcode {barcode} belongs to product {}, not {}",
+                owner.sku, seen.sku
+            )));
+        }
+        if let Some(current) = products::set_barcode_if_none(tx, *id, barcode.as_str()).await? {
+            return Err(DomainError::Conflict(format!(
+                "line {line}: {} has barcode {current}, the file says {barcode}",
+                seen.sku
+            )));
+        }
+    }
+    Ok(())
+}
+
 async fn write(
     db: &Db,
     calendar: &StoreCalendar,
@@ -477,12 +550,15 @@ async fn write(
         return Err(error);
     }
 
+    label_known_products(&mut tx, &parsed.skus, &resolved).await?;
+
     // Products for unknown SKUs (only reached with create_products).
     let mut products_created = Vec::new();
     for (seen, resolved) in parsed.skus.iter().zip(resolved.iter_mut()) {
         if resolved.0.is_none() {
             let new = products::NewProduct {
                 sku: &seen.sku,
+                barcode: seen.barcode.as_ref().map(|(code, _)| code.as_str()),
                 name: &seen.sku,
                 category_id: None,
                 variation: None,
@@ -492,7 +568,8 @@ async fn write(
             let id = match products::insert(&mut tx, &new).await {
                 Err(e) if e.is_unique_violation() => {
                     return Err(DomainError::Conflict(format!(
-                        "product {} was created by someone else during the import; run it again",
+                        "product {} (or its barcode) was created by someone else during the \
+                         import, or its barcode belongs to another product",
                         seen.sku
                     )));
                 }
@@ -712,6 +789,7 @@ mod tests {
             rows: 2,
             valid_rows: 2,
             first_price: None,
+            barcode: None,
         };
         let DomainError::Validation { message, details } = rejection(&errors, 1, &[&unknown])
         else {

@@ -68,6 +68,7 @@ impl Shop {
             let mut tx = db.begin_write().await.unwrap();
             let new = products::NewProduct {
                 sku,
+                barcode: None,
                 name: sku,
                 category_id: None,
                 variation: None,
@@ -391,4 +392,71 @@ fn the_demo_seed_is_deterministic_and_refuses_to_run_twice() {
         (products_again, revenue_again, sales_again),
         (products_a, revenue_a, sales_a)
     );
+}
+
+#[test]
+fn barcodes_in_the_file_label_new_and_unlabelled_products_and_conflicts_refuse_it() {
+    let shop = Shop::new();
+    shop.add_product("BRD-001", 1_800_000);
+    let file = shop.file(
+        "labelled.csv",
+        "date,sku,quantity,barcode\n\
+         2026-01-05,BRD-001,3,8992761111120\n\
+         2026-01-05,NEW-1,1,036000291452\n\
+         2026-01-06,NEW-1,2,\n",
+    );
+    let out = shop.import(&file, true);
+    assert!(out.status.success(), "import failed: {}", stderr(&out));
+    let labels = shop.with_db(async |db| {
+        let rows: Vec<(String, Option<String>)> =
+            sqlx::query_as("SELECT sku, barcode FROM products ORDER BY sku")
+                .fetch_all(db.pool())
+                .await
+                .unwrap();
+        rows
+    });
+    assert_eq!(
+        labels,
+        vec![
+            ("BRD-001".to_owned(), Some("8992761111120".to_owned())),
+            ("NEW-1".to_owned(), Some("0036000291452".to_owned())),
+        ]
+    );
+
+    // Bad check digit, one SKU with two codes, one code on two SKUs: every line reported,
+    // nothing written.
+    let sales_before = shop.scalar("SELECT COUNT(*) FROM sales");
+    let file = shop.file(
+        "bad.csv",
+        "date,sku,quantity,barcode\n\
+         2026-01-07,BRD-001,1,8992761111121\n\
+         2026-01-07,BRD-001,1,8992761111120\n\
+         2026-01-07,BRD-001,1,0036000291452\n\
+         2026-01-07,NEW-1,1,8992761111120\n",
+    );
+    let out = shop.import(&file, false);
+    assert!(!out.status.success());
+    let message = stderr(&out);
+    for expected in [
+        "line 2: barcode must be an EAN-13",
+        "line 4: BRD-001 has barcode 8992761111120 on line 3",
+        "line 5: barcode 8992761111120 is given to BRD-001 on line 3",
+    ] {
+        assert!(message.contains(expected), "{expected} not in: {message}");
+    }
+    assert_eq!(shop.scalar("SELECT COUNT(*) FROM sales"), sales_before);
+
+    // A product labelled differently in the database refuses the file.
+    let file = shop.file(
+        "relabel.csv",
+        "date,sku,quantity,barcode\n2026-01-08,NEW-1,1,8992761111137\n",
+    );
+    let out = shop.import(&file, false);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("NEW-1 has barcode 0036000291452, the file says"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(shop.scalar("SELECT COUNT(*) FROM sales"), sales_before);
 }

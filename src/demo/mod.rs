@@ -151,9 +151,11 @@ pub async fn seed_with_progress(
         category_ids.push(categories::ensure(&mut tx, category.name()).await?);
     }
     let mut product_ids = Vec::with_capacity(shop.products.len());
-    for product in &shop.products {
+    for (index, product) in shop.products.iter().enumerate() {
+        let barcode = demo_barcode(index);
         let new = products::NewProduct {
             sku: product.sku,
+            barcode: Some(barcode.as_str()),
             name: product.name,
             category_id: Some(category_ids[product.category as usize]),
             variation: product.variation,
@@ -287,4 +289,10 @@ fn already_has_data() -> DomainError {
         "the database already has products or sales; the demo shop only loads into an empty database"
             .into(),
     )
+}
+
+/// The demo shop's labels: Indonesia's GS1 prefix 899, a made-up company number and the
+/// product's position, with a valid check digit, so a tester can scan or type them.
+pub fn demo_barcode(index: usize) -> crate::domain::barcode::Barcode {
+    crate::domain::barcode::with_check_digit(&format!("8991234{:05}", index + 1))
 }

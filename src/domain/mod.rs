@@ -2,6 +2,7 @@
 //! and plain inputs, and return views or a [`DomainError`].
 
 pub mod auth;
+pub mod barcode;
 pub mod calendar;
 pub mod categories;
 pub mod changes;
@@ -9,6 +10,7 @@ pub mod checkout;
 pub mod dashboard;
 pub mod events;
 pub mod forecasting;
+pub mod idempotency;
 pub mod money;
 pub mod products;
 pub mod recommendations;

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{Principal, Role};
+use super::barcode::Barcode;
 use super::changes::{Group, Shop};
 use super::money::Money;
 use super::sku::Sku;
@@ -11,11 +12,14 @@ use super::stock::{MAX_STOCK, apply_stock_change};
 use super::{
     DomainError, DomainResult, millis_to_rfc3339, optional_text, page_bounds, required_text,
 };
-use crate::storage::{Db, StorageError, categories, products, settings};
+use crate::storage::{Db, StorageError, Tx, categories, products, settings};
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ProductView {
     pub sku: String,
+    /// EAN-13 form; absent when the product has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub barcode: Option<String>,
     pub name: String,
     pub category: Option<String>,
     pub variation: Option<String>,
@@ -33,6 +37,7 @@ impl From<products::ProductRow> for ProductView {
     fn from(row: products::ProductRow) -> Self {
         ProductView {
             sku: row.sku,
+            barcode: row.barcode,
             name: row.name,
             category: row.category,
             variation: row.variation,
@@ -116,6 +121,7 @@ pub struct ProductQuery {
 #[serde(deny_unknown_fields)]
 pub struct NewProduct {
     pub sku: Sku,
+    pub barcode: Option<Barcode>,
     #[schema(schema_with = super::schema::name_200)]
     pub name: String,
     #[schema(schema_with = super::schema::optional_text_100)]
@@ -136,6 +142,10 @@ pub struct NewProduct {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductUpdate {
+    /// A new barcode, or `null` to take it away.
+    #[serde(default, deserialize_with = "present_or_null")]
+    #[schema(value_type = Option<Barcode>)]
+    pub barcode: Option<Option<Barcode>>,
     #[schema(schema_with = super::schema::optional_name_200)]
     pub name: Option<String>,
     #[schema(schema_with = super::schema::optional_text_100)]
@@ -147,6 +157,25 @@ pub struct ProductUpdate {
     #[schema(schema_with = super::schema::optional_price)]
     pub cost_price: Option<Money>,
     pub is_active: Option<bool>,
+}
+
+/// `null` in a body means "take it away", which plain `Option` cannot tell from absent.
+fn present_or_null<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct LookupQuery {
+    /// What the till's scanner read, or what the cashier typed: a barcode (EAN-13 or
+    /// UPC-A) or a SKU.
+    #[param(schema_with = super::schema::lookup_code)]
+    pub code: String,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -266,6 +295,45 @@ pub async fn get(db: &Db, sku: &Sku, audience: Audience) -> DomainResult<Product
         .map(|row| ProductView::from(row).for_audience(audience))
 }
 
+/// The product a scan names: its barcode first, then its SKU (a code printed in-house is
+/// often the SKU itself).
+pub async fn lookup(db: &Db, code: &str, audience: Audience) -> DomainResult<ProductView> {
+    let code = required_text("code", code, 64)?;
+    let code = code.as_str();
+    let by_barcode = match Barcode::recognise(code) {
+        Some(barcode) => products::find_by_barcode(db.pool(), barcode.as_str()).await?,
+        None => None,
+    };
+    let row = match by_barcode {
+        Some(row) => Some(row),
+        None => match Sku::parse(code) {
+            Ok(sku) => products::find_by_sku(db.pool(), sku.as_str()).await?,
+            Err(_) => None,
+        },
+    };
+    row.map(|row| ProductView::from(row).for_audience(audience))
+        .ok_or_else(|| DomainError::not_found(format!("no product has the barcode or SKU {code}")))
+}
+
+/// Refuses a barcode that another product already has, naming that product, so the
+/// owner knows which label is wrong.
+async fn ensure_barcode_free(
+    tx: &mut Tx,
+    barcode: Option<&Barcode>,
+    own_id: Option<i64>,
+) -> DomainResult<()> {
+    let Some(barcode) = barcode else {
+        return Ok(());
+    };
+    match products::find_by_barcode(tx.conn(), barcode.as_str()).await? {
+        Some(other) if Some(other.id) != own_id => Err(DomainError::Conflict(format!(
+            "barcode {barcode} already belongs to product {}",
+            other.sku
+        ))),
+        _ => Ok(()),
+    }
+}
+
 async fn find(db: &Db, sku: &Sku) -> DomainResult<products::ProductRow> {
     products::find_by_sku(db.pool(), sku.as_str())
         .await?
@@ -291,12 +359,14 @@ pub async fn create(
     }
 
     let mut tx = shop.db.begin_write().await?;
+    ensure_barcode_free(&mut tx, input.barcode.as_ref(), None).await?;
     let category_id = match &category {
         Some(name) => Some(categories::ensure(&mut tx, name).await?),
         None => None,
     };
     let new = products::NewProduct {
         sku: sku.as_str(),
+        barcode: input.barcode.as_ref().map(Barcode::as_str),
         name: &name,
         category_id,
         variation: variation.as_deref(),
@@ -305,8 +375,9 @@ pub async fn create(
     };
     let id = match products::insert(&mut tx, &new).await {
         Err(e) if e.is_unique_violation() => {
+            // The barcode was checked above; a concurrent writer may have taken it since.
             return Err(DomainError::Conflict(format!(
-                "a product with sku {sku} exists"
+                "a product with sku {sku} (or its barcode) exists"
             )));
         }
         other => other?,
@@ -359,19 +430,33 @@ pub async fn update(shop: &Shop, sku: &Sku, input: ProductUpdate) -> DomainResul
             .cost_price
             .unwrap_or(Money::from_cents(current.cost_price_cents)),
     )?;
+    let barcode = match input.barcode {
+        Some(barcode) => barcode,
+        None => current.barcode.as_deref().map(Barcode::parse).transpose()?,
+    };
+    ensure_barcode_free(&mut tx, barcode.as_ref(), Some(current.id)).await?;
     let category_id = match &category {
         Some(name) => Some(categories::ensure(&mut tx, name).await?),
         None => None,
     };
     let changes = products::ProductChanges {
         name: &name,
+        barcode: barcode.as_ref().map(Barcode::as_str),
         category_id,
         variation: variation.as_deref(),
         price_cents: price.cents(),
         cost_price_cents: cost_price.cents(),
         is_active: input.is_active.unwrap_or(current.is_active),
     };
-    products::update(&mut tx, current.id, &changes).await?;
+    match products::update(&mut tx, current.id, &changes).await {
+        Err(e) if e.is_unique_violation() => {
+            return Err(DomainError::Conflict(format!(
+                "barcode {} was just given to another product",
+                barcode.as_ref().map_or("", Barcode::as_str)
+            )));
+        }
+        other => other?,
+    }
     let row = products::find_by_id(tx.conn(), current.id)
         .await?
         .ok_or_else(|| DomainError::not_found("product"))?;

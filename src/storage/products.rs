@@ -6,6 +6,7 @@ use super::{StorageResult, Tx, flag, now_millis};
 pub struct ProductRow {
     pub id: i64,
     pub sku: String,
+    pub barcode: Option<String>,
     pub name: String,
     pub category: Option<String>,
     pub variation: Option<String>,
@@ -18,7 +19,7 @@ pub struct ProductRow {
     pub updated_at: i64,
 }
 
-const SELECT: &str = "SELECT p.id, p.sku, p.name, c.name AS category, p.variation, p.price_cents, \
+const SELECT: &str = "SELECT p.id, p.sku, p.barcode, p.name, c.name AS category, p.variation, p.price_cents, \
      p.cost_price_cents, p.stock, p.is_active, p.created_at, p.updated_at \
      FROM products p LEFT JOIN categories c ON c.id = p.category_id";
 
@@ -54,7 +55,8 @@ where
         )));
         let n = args.len();
         clauses.push(format!(
-            "(LOWER(p.name) LIKE ${n} ESCAPE '\\' OR LOWER(p.sku) LIKE ${n} ESCAPE '\\')"
+            "(LOWER(p.name) LIKE ${n} ESCAPE '\\' OR LOWER(p.sku) LIKE ${n} ESCAPE '\\' \
+             OR p.barcode LIKE ${n} ESCAPE '\\')"
         ));
     }
     if let Some(category) = filter.category.as_deref().filter(|s| !s.is_empty()) {
@@ -123,6 +125,19 @@ pub async fn find_by_sku<'e, E: Executor<'e, Database = Any>>(
     Ok(row)
 }
 
+pub async fn find_by_barcode<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    barcode: &str,
+) -> StorageResult<Option<ProductRow>> {
+    let row = sqlx::query_as::<_, ProductRow>(sqlx::AssertSqlSafe(format!(
+        "{SELECT} WHERE p.barcode = $1"
+    )))
+    .bind(barcode)
+    .fetch_optional(db)
+    .await?;
+    Ok(row)
+}
+
 pub async fn find_by_id<'e, E: Executor<'e, Database = Any>>(
     db: E,
     id: i64,
@@ -145,6 +160,7 @@ pub async fn all<'e, E: Executor<'e, Database = Any>>(db: E) -> StorageResult<Ve
 
 pub struct NewProduct<'a> {
     pub sku: &'a str,
+    pub barcode: Option<&'a str>,
     pub name: &'a str,
     pub category_id: Option<i64>,
     pub variation: Option<&'a str>,
@@ -157,8 +173,8 @@ pub async fn insert(tx: &mut Tx, product: &NewProduct<'_>) -> StorageResult<i64>
     let now = now_millis();
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO products (sku, name, category_id, variation, price_cents, cost_price_cents, stock, \
-           is_active, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, 0, 1, $7, $7) RETURNING id",
+           is_active, created_at, updated_at, barcode) \
+         VALUES ($1, $2, $3, $4, $5, $6, 0, 1, $7, $7, $8) RETURNING id",
     )
     .bind(product.sku)
     .bind(product.name)
@@ -167,6 +183,7 @@ pub async fn insert(tx: &mut Tx, product: &NewProduct<'_>) -> StorageResult<i64>
     .bind(product.price_cents)
     .bind(product.cost_price_cents)
     .bind(now)
+    .bind(product.barcode)
     .fetch_one(tx.conn())
     .await?;
     Ok(id)
@@ -174,6 +191,7 @@ pub async fn insert(tx: &mut Tx, product: &NewProduct<'_>) -> StorageResult<i64>
 
 pub struct ProductChanges<'a> {
     pub name: &'a str,
+    pub barcode: Option<&'a str>,
     pub category_id: Option<i64>,
     pub variation: Option<&'a str>,
     pub price_cents: i64,
@@ -184,7 +202,7 @@ pub struct ProductChanges<'a> {
 pub async fn update(tx: &mut Tx, id: i64, changes: &ProductChanges<'_>) -> StorageResult<()> {
     sqlx::query(
         "UPDATE products SET name = $1, category_id = $2, variation = $3, price_cents = $4, \
-           cost_price_cents = $5, is_active = $6, updated_at = $7 WHERE id = $8",
+           cost_price_cents = $5, is_active = $6, updated_at = $7, barcode = $9 WHERE id = $8",
     )
     .bind(changes.name)
     .bind(changes.category_id)
@@ -194,9 +212,35 @@ pub async fn update(tx: &mut Tx, id: i64, changes: &ProductChanges<'_>) -> Stora
     .bind(flag(changes.is_active))
     .bind(now_millis())
     .bind(id)
+    .bind(changes.barcode)
     .execute(tx.conn())
     .await?;
     Ok(())
+}
+
+/// Gives a product a barcode unless it has one; returns the barcode it already had.
+pub async fn set_barcode_if_none(
+    tx: &mut Tx,
+    id: i64,
+    barcode: &str,
+) -> StorageResult<Option<String>> {
+    let updated = sqlx::query(
+        "UPDATE products SET barcode = $1, updated_at = $2 WHERE id = $3 AND barcode IS NULL",
+    )
+    .bind(barcode)
+    .bind(now_millis())
+    .bind(id)
+    .execute(tx.conn())
+    .await?;
+    if updated.rows_affected() == 1 {
+        return Ok(None);
+    }
+    let (current,): (Option<String>,) =
+        sqlx::query_as("SELECT barcode FROM products WHERE id = $1")
+            .bind(id)
+            .fetch_one(tx.conn())
+            .await?;
+    Ok(current.filter(|current| current != barcode))
 }
 
 pub async fn has_history(tx: &mut Tx, id: i64) -> StorageResult<bool> {

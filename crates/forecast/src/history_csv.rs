@@ -21,6 +21,9 @@
 //!   decimal places (`15000`, `2.50`), as integer minor units.
 //! * `is_promo` (optional): `1`, `true`, `yes`, `t`, `y` or `0`, `false`, `no`, `f`, `n`
 //!   (any case; `t`/`f` is how PostgreSQL exports booleans), empty = not on promotion.
+//! * `barcode` (optional, empty = none): the product's barcode, passed through as text.
+//!   Forecasting has no use for it; `siprems import` checks it (EAN-13 / UPC-A) and gives
+//!   it to the product.
 //!
 //! The whole input is in memory (`&[u8]`): the line numbers need the bytes around each record,
 //! and both callers have the file in memory anyway.
@@ -74,6 +77,8 @@ pub struct HistoryRow {
     /// Minor units (cents), when the file gives a price.
     pub unit_price_minor: Option<i64>,
     pub is_promo: bool,
+    /// The `barcode` field as written (trimmed), when the file has one.
+    pub barcode: Option<String>,
 }
 
 /// A data row that breaks the rules.
@@ -107,18 +112,26 @@ pub struct Columns {
     pub quantity: usize,
     pub unit_price: Option<usize>,
     pub is_promo: Option<usize>,
+    pub barcode: Option<usize>,
     /// Fields in the header (every row must have as many).
     pub count: usize,
     /// Header names that are not part of the format (not read), trimmed.
     pub ignored: Vec<String>,
 }
 
-const KNOWN: [&str; 5] = ["date", "sku", "quantity", "unit_price", "is_promo"];
+const KNOWN: [&str; 6] = [
+    "date",
+    "sku",
+    "quantity",
+    "unit_price",
+    "is_promo",
+    "barcode",
+];
 
 impl Columns {
     /// Reads the header's names; see the module docs.
     pub fn from_header(names: &[&str]) -> Result<Columns, FileError> {
-        let mut found: [Option<usize>; 5] = [None; 5];
+        let mut found: [Option<usize>; 6] = [None; 6];
         let mut ignored = Vec::new();
         for (index, raw) in names.iter().enumerate() {
             let name = raw
@@ -144,7 +157,7 @@ impl Columns {
         let (Some(date), Some(sku), Some(quantity)) = (found[0], found[1], found[2]) else {
             return Err(FileError(format!(
                 "line 1: the header must name the columns date, sku and quantity (optionally \
-                 unit_price and is_promo); missing: {}; found: {}",
+                 unit_price, is_promo and barcode); missing: {}; found: {}",
                 missing.join(", "),
                 names
                     .iter()
@@ -159,6 +172,7 @@ impl Columns {
             quantity,
             unit_price: found[3],
             is_promo: found[4],
+            barcode: found[5],
             count: names.len(),
             ignored,
         })
@@ -309,6 +323,9 @@ pub fn check_row(line: u64, values: &[&str], columns: &Columns) -> Result<Histor
             quantity,
             unit_price_minor,
             is_promo,
+            barcode: Some(value(columns.barcode))
+                .filter(|code| !code.is_empty())
+                .map(str::to_owned),
         }),
         (sku, when, quantity, unit_price, is_promo) => {
             let mut problems = Vec::new();
@@ -586,6 +603,17 @@ mod tests {
     }
 
     #[test]
+    fn a_barcode_column_is_passed_through_as_text() {
+        let rows =
+            read("date,sku,quantity,barcode\n2026-01-01,A,1, 8992761111120 \n2026-01-02,A,1,\n");
+        let codes: Vec<Option<String>> = rows
+            .iter()
+            .map(|r| r.as_ref().unwrap().barcode.clone())
+            .collect();
+        assert_eq!(codes, vec![Some("8992761111120".to_owned()), None]);
+    }
+
+    #[test]
     fn rows_come_typed_and_errors_carry_line_numbers_and_every_problem() {
         let rows = read(
             "date,sku,quantity,unit_price,is_promo\n\
@@ -616,6 +644,7 @@ mod tests {
                 quantity: 1,
                 unit_price_minor: Some(10_000),
                 is_promo: false,
+                barcode: None,
             }
         );
         assert!(ok[1].is_promo && ok[1].unit_price_minor.is_none());
