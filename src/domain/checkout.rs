@@ -8,17 +8,17 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use super::auth::Principal;
 use super::calendar::format_date;
 use super::changes::{Group, Shop};
+use super::idempotency::Idempotent;
 use super::money::Money;
 use super::sales::{SaleLineView, SaleView};
 use super::sku::Sku;
 use super::{DomainError, DomainResult, Shortage, millis_to_rfc3339, settings};
-use crate::storage::{Db, StorageError, idempotency, ledger, products, sales};
+use crate::storage::{Db, StorageError, ledger, products, sales};
 
 const MAX_LINES: usize = 200;
 const MAX_QUANTITY: i64 = 100_000;
@@ -97,19 +97,101 @@ fn validate(request: &CheckoutRequest) -> DomainResult<Vec<Line>> {
         .collect())
 }
 
-pub fn check_idempotency_key(key: &str) -> DomainResult<()> {
-    let valid = !key.is_empty() && key.len() <= 255 && key.chars().all(|c| c.is_ascii_graphic());
-    if !valid {
-        return Err(DomainError::validation(
-            "Idempotency-Key must be 1-255 visible ASCII characters",
-        ));
+/// The receipt's lines at the given prices, and their total.
+fn price(
+    lines: &[Line],
+    product: impl Fn(&str) -> (Money, String),
+) -> DomainResult<(Vec<SaleLineView>, Money)> {
+    let mut total = Money::ZERO;
+    let mut views = Vec::with_capacity(lines.len());
+    for line in lines {
+        let (unit_price, product_name) = product(&line.sku);
+        let line_total = unit_price
+            .checked_mul(line.quantity)
+            .ok_or_else(|| DomainError::validation("sale total is too large"))?;
+        total = total
+            .checked_add(line_total)
+            .ok_or_else(|| DomainError::validation("sale total is too large"))?;
+        views.push(SaleLineView {
+            product_sku: line.sku.clone(),
+            product_name,
+            quantity: line.quantity,
+            unit_price,
+            line_total,
+            is_promo: line.is_promo,
+        });
     }
-    Ok(())
+    Ok((views, total))
 }
 
-fn request_hash(request: &CheckoutRequest) -> String {
-    let canonical = serde_json::to_vec(request).unwrap_or_default();
-    format!("{:x}", Sha256::digest(canonical))
+/// A cart priced as a checkout would price it now, without selling: what the till shows
+/// while the cart is being built (the browser does no money arithmetic).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Quote {
+    pub items: Vec<SaleLineView>,
+    pub total: Money,
+    /// The amount handed over, or the total when none was given.
+    pub paid_amount: Money,
+    /// Change to give back; absent while the amount paid is below the total.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change: Option<Money>,
+    /// What is still owed: zero once enough was paid.
+    pub amount_due: Money,
+    /// Lines the current stock cannot serve (a checkout now would be a 409).
+    pub shortages: Vec<Shortage>,
+}
+
+/// Prices a cart with the same rules as [`checkout`] (merged lines, current prices, active
+/// products only) and reports shortages instead of refusing them.
+pub async fn quote(db: &Db, request: &CheckoutRequest) -> DomainResult<Quote> {
+    let lines = validate(request)?;
+    let mut known = BTreeMap::new();
+    let mut shortages = Vec::new();
+    for line in &lines {
+        if known.contains_key(line.sku.as_str()) {
+            continue;
+        }
+        let product = products::find_by_sku(db.pool(), &line.sku)
+            .await?
+            .ok_or_else(|| DomainError::not_found(format!("product {}", line.sku)))?;
+        if !product.is_active {
+            return Err(DomainError::Conflict(format!(
+                "product {} is deactivated and not for sale",
+                line.sku
+            )));
+        }
+        let requested: i64 = lines
+            .iter()
+            .filter(|l| l.sku == line.sku)
+            .map(|l| l.quantity)
+            .sum();
+        if requested > product.stock {
+            shortages.push(Shortage {
+                product_sku: line.sku.clone(),
+                requested,
+                available: product.stock,
+            });
+        }
+        known.insert(line.sku.as_str(), product);
+    }
+    let (items, total) = price(&lines, |sku| {
+        let product = &known[sku];
+        (Money::from_cents(product.price_cents), product.name.clone())
+    })?;
+    let paid_amount = request.paid_amount.unwrap_or(total);
+    let change = paid_amount.checked_sub(total).filter(|c| !c.is_negative());
+    let amount_due = total
+        .checked_sub(paid_amount)
+        .filter(|due| !due.is_negative())
+        .unwrap_or(Money::ZERO);
+    Ok(Quote {
+        items,
+        total,
+        paid_amount,
+        change,
+        amount_due,
+        shortages,
+    })
 }
 
 /// Sells a cart. A sale changes stock and the sales figures; it never retrains a model
@@ -122,31 +204,29 @@ pub async fn checkout(
 ) -> DomainResult<CheckoutOutcome> {
     let db = &shop.db;
     let lines = validate(&request)?;
-    let hash = request_hash(&request);
-    if let Some(key) = idempotency_key {
-        check_idempotency_key(key)?;
-        if let Some(sale) = replay(db, principal, key, &hash).await? {
-            return Ok(CheckoutOutcome {
-                sale,
-                replayed: true,
-            });
-        }
+    let idempotent = idempotency_key
+        .map(|key| Idempotent::new(principal.user_id, key, "", &request))
+        .transpose()?;
+    if let Some(idempotent) = &idempotent
+        && let Some(sale) = idempotent.replay(db).await?
+    {
+        return Ok(CheckoutOutcome {
+            sale,
+            replayed: true,
+        });
     }
     let calendar = settings::calendar(db).await?;
 
     let mut tx = db.begin_write().await?;
-    if let Some(key) = idempotency_key
-        && !idempotency::claim(&mut tx, principal.user_id, key, &hash).await?
+    if let Some(idempotent) = &idempotent
+        && !idempotent.claim(&mut tx).await?
     {
         // Another request with this key committed while we were getting here.
         tx.rollback().await.map_err(StorageError::from)?;
-        return match replay(db, principal, key, &hash).await? {
-            Some(sale) => Ok(CheckoutOutcome {
-                sale,
-                replayed: true,
-            }),
-            None => Err(DomainError::IdempotencyKeyInFlight),
-        };
+        return Ok(CheckoutOutcome {
+            sale: idempotent.earlier_answer(db).await?,
+            replayed: true,
+        });
     }
 
     // Take stock product by product in SKU order: a fixed lock order means two carts
@@ -188,26 +268,10 @@ pub async fn checkout(
         return Err(DomainError::InsufficientStock(shortages));
     }
 
-    let mut total = Money::ZERO;
-    let mut views = Vec::with_capacity(lines.len());
-    for line in &lines {
-        let (_, changed) = &taken[line.sku.as_str()];
-        let unit_price = Money::from_cents(changed.price_cents);
-        let line_total = unit_price
-            .checked_mul(line.quantity)
-            .ok_or_else(|| DomainError::validation("sale total is too large"))?;
-        total = total
-            .checked_add(line_total)
-            .ok_or_else(|| DomainError::validation("sale total is too large"))?;
-        views.push(SaleLineView {
-            product_sku: line.sku.clone(),
-            product_name: changed.name.clone(),
-            quantity: line.quantity,
-            unit_price,
-            line_total,
-            is_promo: line.is_promo,
-        });
-    }
+    let (views, total) = price(&lines, |sku| {
+        let (_, changed) = &taken[sku];
+        (Money::from_cents(changed.price_cents), changed.name.clone())
+    })?;
     let paid = request.paid_amount.unwrap_or(total);
     if paid < total {
         tx.rollback().await.map_err(StorageError::from)?;
@@ -270,10 +334,8 @@ pub async fn checkout(
         cashier: Some(principal.email.clone()),
         source: "pos".into(),
     };
-    if let Some(key) = idempotency_key {
-        let body = serde_json::to_string(&sale)
-            .map_err(|e| DomainError::internal("storing the sale for replays", e))?;
-        idempotency::complete(&mut tx, principal.user_id, key, &body).await?;
+    if let Some(idempotent) = &idempotent {
+        idempotent.complete(&mut tx, &sale).await?;
     }
     tx.commit().await.map_err(StorageError::from)?;
     shop.changed(&[Group::Catalog, Group::Sales]).await;
@@ -281,26 +343,6 @@ pub async fn checkout(
         sale,
         replayed: false,
     })
-}
-
-async fn replay(
-    db: &Db,
-    principal: &Principal,
-    key: &str,
-    hash: &str,
-) -> DomainResult<Option<SaleView>> {
-    let Some(stored) = idempotency::find(db.pool(), principal.user_id, key).await? else {
-        return Ok(None);
-    };
-    if stored.request_hash != hash {
-        return Err(DomainError::IdempotencyKeyReused);
-    }
-    match stored.response_body {
-        Some(body) => serde_json::from_str(&body)
-            .map(Some)
-            .map_err(|e| DomainError::internal("stored response is unreadable", e)),
-        None => Ok(None),
-    }
 }
 
 #[cfg(test)]
@@ -335,13 +377,5 @@ mod tests {
             paid_amount: None,
         };
         assert!(validate(&request).is_err());
-    }
-
-    #[test]
-    fn idempotency_keys_are_bounded() {
-        assert!(check_idempotency_key("abc-123").is_ok());
-        assert!(check_idempotency_key("").is_err());
-        assert!(check_idempotency_key("has space").is_err());
-        assert!(check_idempotency_key(&"k".repeat(256)).is_err());
     }
 }

@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 
 use super::auth::Principal;
 use super::changes::{Group, Shop};
+use super::idempotency::Idempotent;
 use super::products::ProductView;
 use super::sku::Sku;
 use super::{DomainError, DomainResult, millis_to_rfc3339, optional_text, page_bounds};
@@ -14,14 +15,14 @@ use crate::storage::{Db, StorageError, ledger, products};
 /// The most units a product can hold, and the largest single change.
 pub(crate) const MAX_STOCK: i64 = 1_000_000_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum StockReason {
     Restock,
     Adjustment,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StockChange {
     /// Units to add (positive) or remove (negative); never zero.
@@ -44,12 +45,21 @@ pub struct LedgerEntryView {
     pub created_at: String,
 }
 
+pub struct StockOutcome {
+    pub product: ProductView,
+    /// The answer of an earlier request with the same `Idempotency-Key`: nothing changed.
+    pub replayed: bool,
+}
+
+/// A restock or adjustment. With an `Idempotency-Key`, a double tap or a retry after a
+/// lost answer changes stock once.
 pub async fn change_stock(
     shop: &Shop,
     principal: &Principal,
     sku: &Sku,
     input: StockChange,
-) -> DomainResult<ProductView> {
+    idempotency_key: Option<&str>,
+) -> DomainResult<StockOutcome> {
     if input.change == 0 || input.change.abs() > MAX_STOCK {
         return Err(DomainError::validation(format!(
             "change must be a non-zero number of units between -{MAX_STOCK} and {MAX_STOCK}"
@@ -65,7 +75,27 @@ pub async fn change_stock(
         StockReason::Restock => "restock",
         StockReason::Adjustment => "adjustment",
     };
+    let idempotent = idempotency_key
+        .map(|key| Idempotent::new(principal.user_id, key, sku.as_str(), &input))
+        .transpose()?;
+    if let Some(idempotent) = &idempotent
+        && let Some(product) = idempotent.replay(&shop.db).await?
+    {
+        return Ok(StockOutcome {
+            product,
+            replayed: true,
+        });
+    }
     let mut tx = shop.db.begin_write().await?;
+    if let Some(idempotent) = &idempotent
+        && !idempotent.claim(&mut tx).await?
+    {
+        tx.rollback().await.map_err(StorageError::from)?;
+        return Ok(StockOutcome {
+            product: idempotent.earlier_answer(&shop.db).await?,
+            replayed: true,
+        });
+    }
     let current = products::find_by_sku(tx.conn(), sku.as_str())
         .await?
         .ok_or_else(|| DomainError::not_found(format!("product {sku}")))?;
@@ -93,9 +123,16 @@ pub async fn change_stock(
     let row = products::find_by_id(tx.conn(), current.id)
         .await?
         .ok_or_else(|| DomainError::not_found("product"))?;
+    let product = ProductView::from(row);
+    if let Some(idempotent) = &idempotent {
+        idempotent.complete(&mut tx, &product).await?;
+    }
     tx.commit().await.map_err(StorageError::from)?;
     shop.changed(&[Group::Catalog]).await;
-    Ok(row.into())
+    Ok(StockOutcome {
+        product,
+        replayed: false,
+    })
 }
 
 /// Changes stock and writes the ledger entry in the caller's transaction: the one way

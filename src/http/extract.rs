@@ -229,6 +229,34 @@ impl FromRequestParts<AppState> for Admin {
     }
 }
 
+/// The optional `Idempotency-Key` header of a write (its rules: `domain::idempotency`).
+pub struct IdempotencyKey(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let Some(value) = parts.headers.get("idempotency-key") else {
+            return Ok(IdempotencyKey(None));
+        };
+        let key = value.to_str().map_err(|_| {
+            ApiError::bad_request(
+                StatusCode::BAD_REQUEST,
+                "Idempotency-Key must be visible ASCII",
+            )
+        })?;
+        Ok(IdempotencyKey(Some(key.to_owned())))
+    }
+}
+
+/// Marks an answer that an `Idempotency-Key` retry got from the first request.
+pub fn mark_replayed(response: &mut axum::response::Response) {
+    response.headers_mut().insert(
+        "idempotent-replayed",
+        axum::http::HeaderValue::from_static("true"),
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::{bearer_token, integral_floats_as_integers};

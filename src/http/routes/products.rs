@@ -1,17 +1,18 @@
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::app::AppState;
 use crate::domain::products::{
-    self, Audience, NewProduct, Page, ProductQuery, ProductStats, ProductUpdate, ProductView,
-    Removal,
+    self, Audience, LookupQuery, NewProduct, Page, ProductQuery, ProductStats, ProductUpdate,
+    ProductView, Removal,
 };
 use crate::domain::sku::Sku;
 use crate::domain::stock::{self, LedgerEntryView, StockChange};
 use crate::http::error::{ApiResult, ErrorBody};
-use crate::http::extract::{Admin, CurrentUser, Json, Path, Query};
+use crate::http::extract::{Admin, CurrentUser, IdempotencyKey, Json, Path, Query, mark_replayed};
 use crate::infra::cache::{CachedJson, Namespace};
 
 #[utoipa::path(get, path = "/api/products", tag = "products", security(("bearer" = [])), params(ProductQuery),
@@ -63,6 +64,19 @@ pub async fn stats(
         .await?)
 }
 
+/// The till's scan: a barcode (EAN-13 or UPC-A) first, then a SKU.
+#[utoipa::path(get, path = "/api/products/lookup", tag = "products", security(("bearer" = [])),
+    params(LookupQuery),
+    responses((status = 200, body = ProductView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn lookup(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Query(query): Query<LookupQuery>,
+) -> ApiResult<axum::Json<ProductView>> {
+    let product = products::lookup(&state.db, &query.code, Audience::of(&user)).await?;
+    Ok(axum::Json(product))
+}
+
 #[utoipa::path(get, path = "/api/products/{sku}", tag = "products", security(("bearer" = [])),
     params(("sku" = Sku, Path)), responses((status = 200, body = ProductView), (status = 404, body = ErrorBody)))]
 pub async fn get(
@@ -107,16 +121,25 @@ pub async fn remove(
 }
 
 #[utoipa::path(post, path = "/api/products/{sku}/stock", tag = "products", security(("bearer" = ["admin"])),
-    params(("sku" = Sku, Path)), request_body = StockChange,
-    responses((status = 200, body = ProductView), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    params(("sku" = Sku, Path),
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]+$",
+        description = "1 to 255 visible ASCII characters. A retry with the same key changes stock once and returns the first answer (header Idempotent-Replayed: true); the same key with another change is a 422 (`idempotency_key_reused`)")),
+    request_body = StockChange,
+    responses((status = 200, body = ProductView), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "This Idempotency-Key was used for another change (`idempotency_key_reused`)")))]
 pub async fn change_stock(
     State(state): State<AppState>,
     Admin(admin): Admin,
     Path(sku): Path<Sku>,
+    IdempotencyKey(key): IdempotencyKey,
     Json(input): Json<StockChange>,
-) -> ApiResult<axum::Json<ProductView>> {
-    let product = stock::change_stock(&state.shop, &admin, &sku, input).await?;
-    Ok(axum::Json(product))
+) -> ApiResult<Response> {
+    let outcome = stock::change_stock(&state.shop, &admin, &sku, input, key.as_deref()).await?;
+    let mut response = axum::Json(outcome.product).into_response();
+    if outcome.replayed {
+        mark_replayed(&mut response);
+    }
+    Ok(response)
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]

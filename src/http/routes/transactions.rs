@@ -1,15 +1,13 @@
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::app::AppState;
-use crate::domain::checkout::{self, CheckoutRequest};
+use crate::domain::checkout::{self, CheckoutRequest, Quote};
 use crate::domain::products::Page;
 use crate::domain::sales::{self, ExportQuery, SaleQuery, SaleView};
-use crate::http::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::extract::{Admin, CurrentUser, Json, Path, Query};
-
-const IDEMPOTENCY_KEY: &str = "idempotency-key";
+use crate::http::error::{ApiResult, ErrorBody};
+use crate::http::extract::{Admin, CurrentUser, IdempotencyKey, Json, Path, Query, mark_replayed};
 
 #[utoipa::path(post, path = "/api/transactions", tag = "transactions", security(("bearer" = [])),
     request_body = CheckoutRequest,
@@ -23,26 +21,30 @@ const IDEMPOTENCY_KEY: &str = "idempotency-key";
 pub async fn checkout(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    headers: HeaderMap,
+    IdempotencyKey(key): IdempotencyKey,
     Json(request): Json<CheckoutRequest>,
 ) -> ApiResult<Response> {
-    let key = match headers.get(IDEMPOTENCY_KEY) {
-        Some(value) => Some(value.to_str().map_err(|_| {
-            ApiError::bad_request(
-                StatusCode::BAD_REQUEST,
-                "Idempotency-Key must be visible ASCII",
-            )
-        })?),
-        None => None,
-    };
-    let outcome = checkout::checkout(&state.shop, &user, request, key).await?;
+    let outcome = checkout::checkout(&state.shop, &user, request, key.as_deref()).await?;
     let mut response = (StatusCode::CREATED, axum::Json(outcome.sale)).into_response();
     if outcome.replayed {
-        response
-            .headers_mut()
-            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+        mark_replayed(&mut response);
     }
     Ok(response)
+}
+
+/// Prices a cart as a checkout would, without selling it: the till's running total,
+/// change and any shortage, from the server's prices and rules.
+#[utoipa::path(post, path = "/api/transactions/quote", tag = "transactions", security(("bearer" = [])),
+    request_body = CheckoutRequest,
+    responses((status = 200, body = Quote), (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "Unknown SKU"),
+        (status = 409, body = ErrorBody, description = "A deactivated product (`conflict`)")))]
+pub async fn quote(
+    State(state): State<AppState>,
+    CurrentUser(_): CurrentUser,
+    Json(request): Json<CheckoutRequest>,
+) -> ApiResult<axum::Json<Quote>> {
+    Ok(axum::Json(checkout::quote(&state.db, &request).await?))
 }
 
 #[utoipa::path(get, path = "/api/transactions", tag = "transactions", security(("bearer" = [])), params(SaleQuery),
