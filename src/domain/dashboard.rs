@@ -79,6 +79,58 @@ pub struct DashboardStats {
     pub top_products: Vec<TopProduct>,
     pub top_categories: Vec<TopCategory>,
     pub low_stock: Vec<ProductView>,
+    /// The period of the same length just before this one.
+    pub previous: PeriodTotals,
+    /// This period against the previous one, in percent.
+    pub change: PeriodChange,
+    /// Active products by how much stock they have left.
+    pub stock_health: StockHealth,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PeriodTotals {
+    pub from: String,
+    pub to: String,
+    pub revenue: Money,
+    pub transactions: i64,
+    pub units_sold: i64,
+}
+
+/// Percent change against the previous period, one decimal; `null` when the previous
+/// period had none (no percentage of zero exists).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PeriodChange {
+    pub revenue_pct: Option<f64>,
+    pub transactions_pct: Option<f64>,
+    pub units_sold_pct: Option<f64>,
+}
+
+/// `critical`: out of stock; `low`: 1 up to the store's low-stock threshold; `fine`: above.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct StockHealth {
+    pub critical: i64,
+    pub low: i64,
+    pub fine: i64,
+    pub low_stock_threshold: i64,
+}
+
+fn percent_change(current: i64, previous: i64) -> Option<f64> {
+    if previous == 0 {
+        return None;
+    }
+    let pct = (current - previous) as f64 * 100.0 / previous as f64;
+    Some((pct * 10.0).round() / 10.0)
+}
+
+/// Revenue in cents, transactions and units over `from..=to`.
+async fn period_totals(db: &Db, from: &str, to: &str) -> DomainResult<(i64, i64, i64)> {
+    let totals = reports::totals_by_day(db.pool(), from, to).await?;
+    let units = reports::units_by_day(db.pool(), from, to).await?;
+    Ok((
+        totals.iter().map(|r| r.revenue_cents).sum(),
+        totals.iter().map(|r| r.transactions).sum(),
+        units.iter().map(|r| r.units).sum(),
+    ))
 }
 
 const MAX_RANGE_DAYS: u64 = 366 * 3;
@@ -199,6 +251,13 @@ pub async fn stats(
     let revenue_cents: i64 = totals.iter().map(|r| r.revenue_cents).sum();
     let transactions: i64 = totals.iter().map(|r| r.transactions).sum();
     let units_sold: i64 = units.iter().map(|r| r.units).sum();
+
+    let length = Days::new((to - from).num_days() as u64 + 1);
+    let (previous_from, previous_to) = (from - length, from - Days::new(1));
+    let (previous_from, previous_to) = (format_date(previous_from), format_date(previous_to));
+    let (previous_revenue, previous_transactions, previous_units) =
+        period_totals(db, &previous_from, &previous_to).await?;
+    let health = products::stats(db, audience).await?;
     let average = if transactions > 0 {
         revenue_cents / transactions
     } else {
@@ -233,6 +292,24 @@ pub async fn stats(
             })
             .collect(),
         low_stock: low_stock.items,
+        change: PeriodChange {
+            revenue_pct: percent_change(revenue_cents, previous_revenue),
+            transactions_pct: percent_change(transactions, previous_transactions),
+            units_sold_pct: percent_change(units_sold, previous_units),
+        },
+        previous: PeriodTotals {
+            from: previous_from,
+            to: previous_to,
+            revenue: Money::from_cents(previous_revenue),
+            transactions: previous_transactions,
+            units_sold: previous_units,
+        },
+        stock_health: StockHealth {
+            critical: health.out_of_stock_products,
+            low: health.low_stock_products - health.out_of_stock_products,
+            fine: health.active_products - health.low_stock_products,
+            low_stock_threshold: health.low_stock_threshold,
+        },
     })
 }
 
@@ -246,6 +323,14 @@ mod tests {
             from: from.map(Into::into),
             to: to.map(Into::into),
         }
+    }
+
+    #[test]
+    fn changes_are_percent_of_the_previous_period() {
+        assert_eq!(percent_change(150, 100), Some(50.0));
+        assert_eq!(percent_change(50, 200), Some(-75.0));
+        assert_eq!(percent_change(1, 3), Some(-66.7));
+        assert_eq!(percent_change(7, 0), None);
     }
 
     #[test]

@@ -345,3 +345,61 @@ async fn sales_export_as_csv_for_admins() {
         .await;
     assert_eq!(empty.text.lines().count(), 1);
 }
+
+/// The till's running total comes from the server: the same prices and merging as a
+/// checkout, shortages reported, nothing sold.
+#[tokio::test]
+async fn a_quote_prices_the_cart_like_a_checkout_without_selling() {
+    let app = TestApp::spawn().await;
+    app.create_product("A-1", "1500.50", 3).await;
+    app.create_product("B-1", "2000", 10).await;
+    let cashier = app.cashier("kasir@test.shop").await;
+    let cart = serde_json::json!({
+        "items": [
+            {"product_sku": "A-1", "quantity": 2},
+            {"product_sku": "B-1", "quantity": 1, "is_promo": true},
+            {"product_sku": "A-1", "quantity": 2}
+        ],
+        "paid_amount": "10000"
+    });
+    let quote = app
+        .post("/api/transactions/quote", &cashier, cart.clone())
+        .await;
+    assert_eq!(quote.status, StatusCode::OK, "{}", quote.text);
+    assert_eq!(quote.body["total"], "8002.00");
+    assert_eq!(quote.body["change"], "1998.00");
+    assert_eq!(quote.body["amount_due"], "0.00");
+    assert_eq!(quote.body["items"][0]["quantity"], 4, "{}", quote.text);
+    assert_eq!(quote.body["items"][0]["line_total"], "6002.00");
+    assert_eq!(quote.body["shortages"][0]["product_sku"], "A-1");
+    assert_eq!(quote.body["shortages"][0]["available"], 3);
+    assert_eq!(app.stock_of("A-1").await, 3);
+    assert_eq!(app.count_rows("sales").await, 0);
+
+    let short_paid = app
+        .post(
+            "/api/transactions/quote",
+            &cashier,
+            serde_json::json!({"items": [{"product_sku": "B-1", "quantity": 2}], "paid_amount": "3000"}),
+        )
+        .await;
+    assert_eq!(short_paid.body["amount_due"], "1000.00");
+    assert!(short_paid.body.get("change").is_none());
+
+    // The checkout of the same cart (within stock) charges what the quote said.
+    let cart = serde_json::json!({"items": [{"product_sku": "B-1", "quantity": 2}]});
+    let quoted = app
+        .post("/api/transactions/quote", &cashier, cart.clone())
+        .await;
+    let sold = app.post("/api/transactions", &cashier, cart).await;
+    assert_eq!(sold.body["total"], quoted.body["total"]);
+    assert_error(
+        &app.post(
+            "/api/transactions/quote",
+            &cashier,
+            serde_json::json!({"items": [{"product_sku": "NOPE-1", "quantity": 1}]}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+    );
+}

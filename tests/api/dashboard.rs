@@ -122,3 +122,58 @@ async fn business_days_follow_the_store_timezone_setting() {
     assert_eq!(stats.body["to"], west.body["business_date"]);
     assert_eq!(stats.body["transactions"], 1);
 }
+
+#[tokio::test]
+async fn each_figure_comes_with_the_previous_period_and_its_change() {
+    let app = TestApp::spawn().await;
+    app.create_product("A-1", "1000", 0).await;
+    app.create_product("OUT-1", "500", 0).await;
+    app.create_product("LOW-1", "500", 3).await;
+    app.create_product("FINE-1", "500", 500).await;
+    // Two days of sales, and the two days before them as the previous period.
+    app.import_history(
+        "date,sku,quantity,unit_price\n\
+         2026-03-01,A-1,2,1000\n\
+         2026-03-02,A-1,2,1000\n\
+         2026-03-03,A-1,5,1000\n\
+         2026-03-04,A-1,1,1000\n",
+    )
+    .await;
+    let stats = app
+        .get(
+            "/api/dashboard-stats?from=2026-03-03&to=2026-03-04",
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(stats.status, StatusCode::OK, "{}", stats.text);
+    assert_eq!(stats.body["units_sold"], 6);
+    let previous = &stats.body["previous"];
+    assert_eq!(previous["from"], "2026-03-01");
+    assert_eq!(previous["to"], "2026-03-02");
+    assert_eq!(previous["units_sold"], 4);
+    assert_eq!(previous["revenue"], "4000.00");
+    assert_eq!(stats.body["change"]["units_sold_pct"], 50.0);
+    assert_eq!(stats.body["change"]["revenue_pct"], 50.0);
+    assert_eq!(
+        stats.body["change"]["transactions_pct"],
+        json!(0.0),
+        "{}",
+        stats.text
+    );
+
+    // Nothing sold before: no percentage of zero.
+    let first = app
+        .get(
+            "/api/dashboard-stats?from=2026-03-01&to=2026-03-01",
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(first.body["change"]["units_sold_pct"], json!(null));
+
+    // Stock health counts active products (threshold from the settings: 10 by default).
+    let health = &stats.body["stock_health"];
+    assert_eq!(health["critical"], 2, "A-1 and OUT-1 are out: {health}");
+    assert_eq!(health["low"], 1);
+    assert_eq!(health["fine"], 1);
+    assert_eq!(health["low_stock_threshold"], 10);
+}
