@@ -4,7 +4,8 @@
 #   deploy/cluster-smoke.sh [--data-dir DIR]
 #
 # Checks: /health and /ready through nginx with the edge headers (security headers,
-# X-Request-ID passed through and logged, X-Cache-Status); admin login; product creation;
+# X-Request-ID passed through and logged, X-Cache-Status); the web app at / (its CSP, a
+# compressed bundle, a client-side route, /api misses still JSON); admin login; product creation;
 # a checkout with an Idempotency-Key, retried through nginx and on every instance directly
 # (same sale, stock taken once); repeated GET /api/products; gzip; that requests were spread
 # over every instance (each instance's /metrics); and that nginx answers 429 beyond a burst.
@@ -68,6 +69,21 @@ check "Referrer-Policy present" grep -qi '^Referrer-Policy:' "$TMP/health.h"
 check "X-Cache-Status present" grep -qi '^X-Cache-Status:' "$TMP/health.h"
 status=$(request ready "$BASE/ready")
 check "GET /ready through nginx: 200 (got $status)" [ "$status" = 200 ]
+
+# ---- web app ----------------------------------------------------------------------------------
+status=$(request web "$BASE/" -H 'Accept-Encoding: gzip')
+check "GET / through nginx: the web app (got $status)" [ "$status" = 200 ] && grep -qi '^Content-Type: text/html' "$TMP/web.h"
+check "the app's CSP allows its own scripts and API only" \
+    grep -qi "^Content-Security-Policy: default-src 'self'; script-src 'self';.*connect-src 'self'" "$TMP/web.h"
+check "one CSP header on the app, not the API's and the app's" [ "$(grep -ci '^Content-Security-Policy:' "$TMP/web.h")" = 1 ]
+curl -s -m 15 --compressed "$BASE/" -o "$TMP/index.html"
+script=$(grep -o 'src="/assets/[^"]*\.js"' "$TMP/index.html" | head -1 | cut -d'"' -f2)
+status=$(request script "$BASE$script" -H 'Accept-Encoding: br, gzip')
+check "the app's script $script: 200, compressed (got $status)" [ "$status" = 200 ] && grep -qiE '^Content-Encoding: (br|gzip)' "$TMP/script.h"
+status=$(request deep "$BASE/products")
+check "a client-side route (/products) reloads into the app (got $status)" [ "$status" = 200 ] && grep -qi '^Content-Type: text/html' "$TMP/deep.h"
+status=$(request apimiss "$BASE/api/no-such-thing")
+check "an unknown /api path stays a JSON 404 (got $status)" [ "$status" = 404 ] && grep -q '"code"' "$TMP/apimiss.json"
 
 # ---- session --------------------------------------------------------------------------------
 status=$(request login "$BASE/api/auth/login" -H 'Content-Type: application/json' \

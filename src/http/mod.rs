@@ -8,6 +8,7 @@ pub mod openapi;
 pub mod proxies;
 pub mod rate_limit;
 pub mod routes;
+pub mod web;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -47,12 +48,14 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(users::change_status))
         .routes(routes!(products::list, products::create))
         .routes(routes!(products::stats))
+        .routes(routes!(products::lookup))
         .routes(routes!(products::get, products::update, products::remove))
         .routes(routes!(products::ledger, products::change_stock))
         .routes(routes!(categories::list, categories::create))
         .routes(routes!(categories::update, categories::remove))
         .routes(routes!(transactions::list, transactions::checkout))
         .routes(routes!(transactions::export_csv))
+        .routes(routes!(transactions::quote))
         .routes(routes!(transactions::get))
         .routes(routes!(events::list, events::create))
         .routes(routes!(events::get, events::update, events::remove))
@@ -91,7 +94,10 @@ pub fn router(state: AppState) -> Router {
                 )
             }),
         )
-        .fallback(|| async { ApiError::NoRoute })
+        .fallback({
+            let web = web::assets();
+            move |request| web::app_or_no_route(web, request)
+        })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

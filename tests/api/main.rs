@@ -2,6 +2,7 @@
 
 mod auth;
 mod bad_input;
+mod barcodes;
 mod bounds;
 mod catalogue;
 mod checkout;
@@ -15,3 +16,4 @@ mod settings;
 mod shared_state;
 mod support;
 mod users;
+mod web;
