@@ -80,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .split_for_parts();
     let mut document = document;
     openapi::document_common_errors(&mut document);
+    openapi::name_operations_uniquely(&mut document);
     let document = openapi::render(&document);
 
     let request_timeout = state.config.request_timeout();

@@ -50,6 +50,24 @@ pub fn document_common_errors(openapi: &mut utoipa::openapi::OpenApi) {
     }
 }
 
+/// utoipa names an operation after its handler (`list`, `get`), which repeats across
+/// modules; OpenAPI requires operationIds to be unique (generated clients key on them).
+/// The tag is the handler's module, so `{tag}_{handler}` (`products_list`) is unique.
+pub fn name_operations_uniquely(openapi: &mut utoipa::openapi::OpenApi) {
+    for item in openapi.paths.paths.values_mut() {
+        for operation in operations(item) {
+            let tag = operation
+                .tags
+                .as_ref()
+                .and_then(|tags| tags.first())
+                .cloned();
+            if let (Some(tag), Some(id)) = (tag, operation.operation_id.as_mut()) {
+                *id = format!("{tag}_{id}");
+            }
+        }
+    }
+}
+
 fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
     [
         item.get.as_mut(),

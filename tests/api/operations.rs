@@ -135,6 +135,19 @@ async fn the_openapi_document_describes_every_route() {
         assert!(paths.contains_key(path), "{path} is not documented");
     }
     assert!(doc.body["components"]["schemas"]["ProductView"].is_object());
+    // operationIds are unique, as OpenAPI requires (generated clients key on them).
+    let mut ids = std::collections::HashSet::new();
+    for item in paths.values() {
+        for operation in item.as_object().unwrap().values() {
+            if let Some(id) = operation.get("operationId").and_then(|id| id.as_str()) {
+                assert!(ids.insert(id.to_owned()), "operationId {id} is used twice");
+            }
+        }
+    }
+    assert!(
+        ids.contains("products_list") && ids.contains("events_list"),
+        "{ids:?}"
+    );
     assert!(doc.body["components"]["securitySchemes"]["bearer"].is_object());
 }
 
