@@ -10,8 +10,8 @@ use tokio::sync::mpsc::UnboundedSender;
 use crate::http::{HttpClient, base_url};
 use crate::tool_loop::{self, Backend, LoopTurn, ModelReply, TextSink};
 use crate::{
-    Completion, ConfigError, GeminiConfig, Provider, ProviderError, Request, StreamEvent,
-    ToolCall, ToolExecutor, ToolSpec, Turn,
+    Completion, ConfigError, GeminiConfig, Provider, ProviderError, Request, StreamEvent, ToolCall,
+    ToolExecutor, ToolSpec, Turn,
 };
 
 pub(crate) struct Gemini {
@@ -31,7 +31,9 @@ impl Gemini {
         let model = config.model.trim();
         let model = model.strip_prefix("models/").unwrap_or(model).to_owned();
         if model.is_empty() || model.contains(['/', '?', '#', ' ']) {
-            return Err(ConfigError(format!("Gemini model {model:?} is not a model name")));
+            return Err(ConfigError(format!(
+                "Gemini model {model:?} is not a model name"
+            )));
         }
         let base = base_url(&config.base_url)?;
         let url = if config.stream {
@@ -85,7 +87,10 @@ impl Gemini {
         sink: &mut TextSink,
     ) -> Result<ModelReply, ProviderError> {
         let started = Instant::now();
-        let response = self.http.post(&self.url, &self.body(request, new_turns)).await?;
+        let response = self
+            .http
+            .post(&self.url, &self.body(request, new_turns))
+            .await?;
         let mut answer = Answer::default();
         if self.stream {
             let mut events = std::pin::pin!(self.http.sse_data(response));
@@ -113,16 +118,14 @@ impl Gemini {
 }
 
 impl Backend for Gemini {
-    fn call<'a>(
-        &'a self,
-        request: &'a Request<'a>,
-        new_turns: &'a [LoopTurn],
-        sink: &'a mut TextSink,
-    ) -> impl Future<Output = Result<ModelReply, ProviderError>> + Send + 'a {
-        async move {
-            let reply = self.call_model(request, new_turns, sink).await;
-            reply.map_err(|e| self.http.redact_error(e))
-        }
+    async fn call(
+        &self,
+        request: &Request<'_>,
+        new_turns: &[LoopTurn],
+        sink: &mut TextSink,
+    ) -> Result<ModelReply, ProviderError> {
+        let reply = self.call_model(request, new_turns, sink).await;
+        reply.map_err(|e| self.http.redact_error(e))
     }
 }
 
@@ -167,7 +170,9 @@ impl Answer {
             return if response.get("usageMetadata").is_some() || self.saw_candidate {
                 Ok(())
             } else {
-                Err(ProviderError::Malformed("the answer has no candidate".into()))
+                Err(ProviderError::Malformed(
+                    "the answer has no candidate".into(),
+                ))
             };
         };
         self.saw_candidate = true;

@@ -187,7 +187,10 @@ mod tests {
         let status = reqwest::StatusCode::BAD_REQUEST;
         let gemini = r#"{"error": {"code": 400, "message": "API key not valid.", "status": "INVALID_ARGUMENT"}}"#;
         assert_eq!(error_message(gemini, status), "API key not valid.");
-        assert_eq!(error_message(r#"{"error": "bad model"}"#, status), "bad model");
+        assert_eq!(
+            error_message(r#"{"error": "bad model"}"#, status),
+            "bad model"
+        );
         assert_eq!(error_message("", status), "Bad Request");
         assert_eq!(error_message(&"x".repeat(400), status).len(), 303);
     }
@@ -206,6 +209,9 @@ mod tests {
             Some(("x-goog-api-key", "k-123".into(), "k-123".into())),
         )
         .unwrap();
-        assert_eq!(client.redact("bad key k-123 given"), "bad key [redacted] given");
+        assert_eq!(
+            client.redact("bad key k-123 given"),
+            "bad key [redacted] given"
+        );
     }
 }

@@ -100,7 +100,9 @@
 //! (`stream: true`), `choices[0].delta.content` pieces and `delta.tool_calls` fragments
 //! assembled by `index` (id and name in the first fragment, `arguments` concatenated), up to
 //! `data: [DONE]`. An `arguments` string that is empty means `{}`; one that is not valid JSON
-//! is kept as a JSON string in [`ToolCall::arguments`] and sent back verbatim.
+//! is kept as a JSON string in [`ToolCall::arguments`]. Within one [`Provider::complete`]
+//! call the assistant message goes back with the `arguments` strings exactly as the model
+//! wrote them; from the stored history, a parsed object is sent as compact JSON.
 //!
 //! ## Errors and timeouts
 //!

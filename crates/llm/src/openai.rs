@@ -10,8 +10,8 @@ use tokio::sync::mpsc::UnboundedSender;
 use crate::http::{HttpClient, base_url, truncate};
 use crate::tool_loop::{self, Backend, LoopTurn, ModelReply, TextSink};
 use crate::{
-    Completion, ConfigError, OpenAiConfig, Provider, ProviderError, Request, StreamEvent,
-    ToolCall, ToolExecutor, Turn,
+    Completion, ConfigError, OpenAiConfig, Provider, ProviderError, Request, StreamEvent, ToolCall,
+    ToolExecutor, Turn,
 };
 
 pub(crate) struct OpenAi {
@@ -52,8 +52,14 @@ impl OpenAi {
         if !request.system.is_empty() {
             messages.push(json!({ "role": "system", "content": request.system }));
         }
-        for turn in request.history.iter().chain(new_turns.iter().map(|t| &t.turn)) {
+        for turn in request.history {
             push_messages(&mut messages, turn);
+        }
+        for turn in new_turns {
+            match &turn.raw {
+                Some(raw) => messages.push(raw.clone()),
+                None => push_messages(&mut messages, &turn.turn),
+            }
         }
         let mut body = Map::new();
         body.insert("model".into(), json!(self.model));
@@ -89,7 +95,10 @@ impl OpenAi {
         sink: &mut TextSink,
     ) -> Result<ModelReply, ProviderError> {
         let started = Instant::now();
-        let response = self.http.post(&self.url, &self.body(request, new_turns)).await?;
+        let response = self
+            .http
+            .post(&self.url, &self.body(request, new_turns))
+            .await?;
         let mut answer = Answer::default();
         if self.stream {
             let mut events = std::pin::pin!(self.http.sse_data(response));
@@ -119,16 +128,14 @@ impl OpenAi {
 }
 
 impl Backend for OpenAi {
-    fn call<'a>(
-        &'a self,
-        request: &'a Request<'a>,
-        new_turns: &'a [LoopTurn],
-        sink: &'a mut TextSink,
-    ) -> impl Future<Output = Result<ModelReply, ProviderError>> + Send + 'a {
-        async move {
-            let reply = self.call_model(request, new_turns, sink).await;
-            reply.map_err(|e| self.http.redact_error(e))
-        }
+    async fn call(
+        &self,
+        request: &Request<'_>,
+        new_turns: &[LoopTurn],
+        sink: &mut TextSink,
+    ) -> Result<ModelReply, ProviderError> {
+        let reply = self.call_model(request, new_turns, sink).await;
+        reply.map_err(|e| self.http.redact_error(e))
     }
 }
 
@@ -212,9 +219,9 @@ impl Answer {
         let choice = first_choice(body)?.ok_or_else(|| {
             ProviderError::Malformed("the answer has no choices[0].message".into())
         })?;
-        let message = choice
-            .get("message")
-            .ok_or_else(|| ProviderError::Malformed("the answer has no choices[0].message".into()))?;
+        let message = choice.get("message").ok_or_else(|| {
+            ProviderError::Malformed("the answer has no choices[0].message".into())
+        })?;
         self.absorb(choice, message, sink)
     }
 
@@ -256,9 +263,14 @@ impl Answer {
 
     /// Adds a `tool_calls[]` entry: a whole call, or a stream fragment joined to the call of
     /// its `index` (servers that send no index send each call whole, or its pieces in order).
+    /// A fragment with a new id at an index already used starts a new call: Ollama sends
+    /// every call of a parallel batch whole at index 0.
     fn add_fragment(&mut self, fragment: &Value) -> Result<(), ProviderError> {
         let index = fragment.get("index").and_then(Value::as_u64);
-        let id = fragment.get("id").and_then(Value::as_str).unwrap_or_default();
+        let id = fragment
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let function = fragment.get("function");
         let name = function
             .and_then(|f| f.get("name"))
@@ -271,7 +283,13 @@ impl Answer {
             Some(other) => other.to_string(),
         };
         let existing = match index {
-            Some(i) => self.calls.iter().position(|c| c.index == Some(i)),
+            Some(i) => self
+                .calls
+                .iter()
+                .rposition(|c| c.index == Some(i))
+                .filter(|&at| {
+                    id.is_empty() || self.calls[at].id.is_empty() || self.calls[at].id == id
+                }),
             None if id.is_empty() && name.is_empty() => self.calls.len().checked_sub(1),
             None => None,
         };
@@ -301,25 +319,44 @@ impl Answer {
         Ok(())
     }
 
+    /// The reply, with the assistant message to repeat in the next request: the calls'
+    /// `arguments` strings exactly as the model wrote them.
     fn finish(self) -> ModelReply {
-        let calls = self
-            .calls
-            .into_iter()
-            .map(|call| ToolCall {
-                id: if call.id.is_empty() {
-                    tool_loop::generated_id()
-                } else {
-                    call.id
-                },
+        let mut calls = Vec::with_capacity(self.calls.len());
+        let mut wire_calls = Vec::with_capacity(self.calls.len());
+        for call in self.calls {
+            let id = if call.id.is_empty() {
+                tool_loop::generated_id()
+            } else {
+                call.id
+            };
+            wire_calls.push(json!({
+                "id": id,
+                "type": "function",
+                "function": { "name": call.name, "arguments": call.arguments },
+            }));
+            calls.push(ToolCall {
+                id,
                 arguments: tool_loop::parse_arguments(&call.arguments),
                 name: call.name,
                 signature: None,
-            })
-            .collect();
+            });
+        }
+        let mut message = Map::new();
+        message.insert("role".into(), json!("assistant"));
+        let content = if self.text.is_empty() && !calls.is_empty() {
+            Value::Null
+        } else {
+            json!(self.text)
+        };
+        message.insert("content".into(), content);
+        if !wire_calls.is_empty() {
+            message.insert("tool_calls".into(), Value::Array(wire_calls));
+        }
         ModelReply {
             text: self.text,
             calls,
-            raw: None,
+            raw: Some(Value::Object(message)),
         }
     }
 }

@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::{
-    Completion, GENERATED_ID_PREFIX, ProviderError, Request, StreamEvent, ToolCall,
-    ToolExecutor, ToolOutput, Turn,
+    Completion, GENERATED_ID_PREFIX, ProviderError, Request, StreamEvent, ToolCall, ToolExecutor,
+    ToolOutput, Turn,
 };
 
 /// A turn produced during this call, with the provider's own form of a model turn when it
@@ -206,7 +206,10 @@ mod tests {
     #[test]
     fn arguments_round_trip_unchanged() {
         assert_eq!(parse_arguments(""), json!({}));
-        assert_eq!(parse_arguments(r#"{"sku":"BRD-001"}"#), json!({"sku": "BRD-001"}));
+        assert_eq!(
+            parse_arguments(r#"{"sku":"BRD-001"}"#),
+            json!({"sku": "BRD-001"})
+        );
         let broken = r#"{"sku": "BRD-001""#;
         assert_eq!(parse_arguments(broken), Value::String(broken.into()));
         assert_eq!(arguments_string(&parse_arguments(broken)), broken);
@@ -235,6 +238,9 @@ mod tests {
             signature: None,
         };
         let message = invalid_arguments(&call);
-        assert!(message.starts_with("the arguments of low_stock are not valid JSON"), "{message}");
+        assert!(
+            message.starts_with("the arguments of low_stock are not valid JSON"),
+            "{message}"
+        );
     }
 }
