@@ -107,9 +107,10 @@ impl HttpClient {
         } else if e.is_decode() {
             ProviderError::Malformed(self.redact(&e.without_url().to_string()))
         } else {
-            // Connect errors, and a connection broken while the body streams. The URL never
-            // holds the key, but it is left out anyway.
-            ProviderError::Unreachable(Box::new(e.without_url()))
+            // Connect errors, and a connection broken while the body streams. reqwest's own
+            // message is only "error sending request": the causes say what went wrong. The URL
+            // never holds the key, but it is left out anyway.
+            ProviderError::Unreachable(self.redact(&causes(&e.without_url())).into())
         }
     }
 
@@ -133,6 +134,21 @@ impl HttpClient {
             _ => text.to_owned(),
         }
     }
+}
+
+/// An error and its sources as one line, repeated messages once.
+fn causes(error: &dyn std::error::Error) -> String {
+    let mut line = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        source = cause.source();
+    }
+    line
 }
 
 /// What a provider's error body says: `error.message` (Gemini's and OpenAI's shape), a bare

@@ -612,6 +612,11 @@ async fn a_closed_port_is_unreachable() {
         .unwrap_err();
     assert!(matches!(error, ProviderError::Unreachable(_)), "{error:?}");
     assert_eq!(error.http_status(), 503);
+    let message = error.to_string();
+    assert!(
+        message.contains("Connection refused"),
+        "the cause is shown: {message}"
+    );
 }
 
 #[test]
