@@ -1,0 +1,171 @@
+import { useEffect, useState } from 'preact/hooks';
+import { api, call } from '../../api/client';
+import type { components } from '../../api/schema';
+import { Dialog } from '../../components/Dialog';
+import { FormError } from '../../components/FormError';
+import { useToast } from '../../components/Toast';
+import { useT } from '../../i18n';
+import { common } from '../../i18n/messages/common';
+import { products as m } from '../../i18n/messages/products';
+import { isMoneyInput, isValidBarcode, SKU_PATTERN } from './logic';
+
+type Product = components['schemas']['ProductView'];
+type Fields = 'sku' | 'name' | 'category' | 'variation' | 'barcode' | 'price' | 'cost_price' | 'stock';
+type Values = Record<Fields, string>;
+
+function initial(p: Product | null): Values {
+  return {
+    sku: p?.sku ?? '',
+    name: p?.name ?? '',
+    category: p?.category ?? '',
+    variation: p?.variation ?? '',
+    barcode: p?.barcode ?? '',
+    price: p ? String(p.price) : '',
+    cost_price: p?.cost_price != null ? String(p.cost_price) : '',
+    stock: '',
+  };
+}
+
+/** Create (product = null) or edit a product. Admin only. */
+export function ProductForm(props: {
+  open: boolean;
+  product: Product | null;
+  categories: readonly string[];
+  onClose: () => void;
+  onSaved: (p: Product) => void;
+}) {
+  const t = useT(m);
+  const tc = useT(common);
+  const toast = useToast();
+  const editing = props.product !== null;
+  const [v, setV] = useState<Values>(initial(props.product));
+  const [errs, setErrs] = useState<Partial<Record<Fields, string>>>({});
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    if (props.open) {
+      setV(initial(props.product));
+      setErrs({});
+      setError(null);
+    }
+  }, [props.open, props.product]);
+
+  const set = (k: Fields) => (e: Event) => setV({ ...v, [k]: (e.currentTarget as HTMLInputElement).value });
+
+  function validate(): boolean {
+    const e: Partial<Record<Fields, string>> = {};
+    if (!editing && !SKU_PATTERN.test(v.sku.trim())) e.sku = v.sku.trim() ? t('skuInvalid') : t('required');
+    if (!v.name.trim()) e.name = t('required');
+    if (v.barcode.trim() && !isValidBarcode(v.barcode.trim())) e.barcode = t('barcodeInvalid');
+    if (!isMoneyInput(v.price)) e.price = v.price.trim() ? t('moneyInvalid') : t('required');
+    if (v.cost_price.trim() && !isMoneyInput(v.cost_price)) e.cost_price = t('moneyInvalid');
+    if (!editing && v.stock.trim() && !/^\d{1,10}$/.test(v.stock.trim())) e.stock = t('changeInvalidRestock');
+    setErrs(e);
+    return Object.keys(e).length === 0;
+  }
+
+  async function submit(e: Event) {
+    e.preventDefault();
+    if (busy || !validate()) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const base = {
+        name: v.name.trim(),
+        category: v.category.trim(),
+        variation: v.variation.trim(),
+        price: v.price.trim(),
+        cost_price: v.cost_price.trim() || null,
+      };
+      let saved: Product;
+      if (editing && props.product) {
+        saved = await call(
+          api.PUT('/api/products/{sku}', {
+            params: { path: { sku: props.product.sku } },
+            body: { ...base, barcode: v.barcode.trim() || null },
+          }),
+        );
+        toast.show(t('saved'), 'success');
+      } else {
+        saved = await call(
+          api.POST('/api/products', {
+            body: {
+              ...base,
+              sku: v.sku.trim(),
+              barcode: v.barcode.trim() || null,
+              stock: v.stock.trim() ? Number(v.stock.trim()) : null,
+            },
+          }),
+        );
+        toast.show(t('created', { sku: saved.sku }), 'success');
+      }
+      props.onSaved(saved);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const field = (k: Fields, label: string, opts: { hint?: string; inputMode?: string; list?: string; required?: boolean; placeholder?: string } = {}) => (
+    <label>
+      {label}
+      <input
+        name={k}
+        type="text"
+        inputMode={opts.inputMode as 'numeric' | 'decimal' | undefined}
+        list={opts.list}
+        value={v[k]}
+        onInput={set(k)}
+        required={opts.required}
+        aria-invalid={errs[k] ? 'true' : undefined}
+        aria-describedby={`pf-${k}-help`}
+        autocomplete="off"
+        placeholder={opts.placeholder}
+      />
+      <small id={`pf-${k}-help`} class={errs[k] ? 'field-error' : undefined}>
+        {errs[k] ?? opts.hint ?? ''}
+      </small>
+    </label>
+  );
+
+  return (
+    <Dialog
+      open={props.open}
+      wide
+      busy={busy}
+      title={editing && props.product ? t('editTitle', { name: props.product.name }) : t('createTitle')}
+      onClose={props.onClose}
+      footer={
+        <>
+          <button type="button" class="secondary" onClick={props.onClose} disabled={busy}>
+            {tc('cancel')}
+          </button>
+          <button type="submit" form="product-form" aria-busy={busy ? 'true' : undefined} disabled={busy}>
+            {t('save')}
+          </button>
+        </>
+      }
+    >
+      <form id="product-form" class="form-grid" onSubmit={submit} noValidate>
+        {!editing && field('sku', t('sku'), { hint: t('skuHint'), required: true })}
+        {field('name', t('name'), { required: true })}
+        {field('category', t('categoryField'), { hint: t('categoryHint'), list: 'pf-categories' })}
+        <datalist id="pf-categories">
+          {props.categories.map((c) => (
+            <option key={c} value={c} />
+          ))}
+        </datalist>
+        {field('variation', t('variation'))}
+        {field('barcode', t('barcode'), { hint: t('barcodeHint'), inputMode: 'numeric' })}
+        {field('price', t('price'), { hint: t('moneyHint'), inputMode: 'decimal', required: true })}
+        {field('cost_price', t('costPrice'), { inputMode: 'decimal' })}
+        {!editing && field('stock', t('openingStock'), { inputMode: 'numeric', placeholder: '0' })}
+        <div class="form-grid-full">
+          <FormError error={error} />
+        </div>
+      </form>
+    </Dialog>
+  );
+}
