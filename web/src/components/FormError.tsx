@@ -6,14 +6,14 @@ import { useErrorMessage } from './ErrorState';
  * code and, for a 400/409/422, the server's own sentence (written for people, in English;
  * it names the field that failed).
  */
-export function FormError(props: { error: unknown }) {
+export function FormError(props: { error: unknown; /** A clearer message for a 409 on this form. */ conflict?: string }) {
   const message = useErrorMessage();
   if (!props.error) return null;
   const e = props.error;
   const detail = isApiError(e) && !e.network && [400, 409, 422].includes(e.status) ? serverSentence(e.message) : null;
   return (
     <div class="form-alert" role="alert">
-      <strong>{message(e)}</strong>
+      <strong>{props.conflict && isApiError(e) && e.status === 409 ? props.conflict : message(e)}</strong>
       {detail && <small lang="en">{detail}</small>}
     </div>
   );

@@ -91,7 +91,7 @@ export function ProductDetail(props: { sku: string; threshold: number | null; ca
               </div>
               <div>
                 <dt>{t('colBarcode')}</dt>
-                <dd class="num">{p.barcode || t('none')}</dd>
+                <dd class="mono">{p.barcode || t('none')}</dd>
               </div>
               <div>
                 <dt>{t('colStatus')}</dt>
@@ -175,7 +175,7 @@ function Ledger(props: { sku: string; name: string; version: number }) {
                 {rows.map((r) => (
                   <tr key={r.id}>
                     <td class="nowrap">{f.dateTime(r.created_at)}</td>
-                    <td class={`num ${r.change < 0 ? 'neg' : 'pos'}`}>{r.change > 0 ? `+${f.number(r.change)}` : f.number(r.change)}</td>
+                    <td class={`num ${r.change < 0 ? 'chg-down' : 'chg-up'}`}>{r.change > 0 ? `+${f.number(r.change)}` : f.number(r.change)}</td>
                     <td class="num">{f.number(r.balance_after)}</td>
                     <td>{reason(r.reason)}</td>
                     <td>{r.user ?? t('none')}</td>

@@ -161,9 +161,9 @@ export function ProductForm(props: {
         {field('barcode', t('barcode'), { hint: t('barcodeHint'), inputMode: 'numeric' })}
         {field('price', t('price'), { hint: t('moneyHint'), inputMode: 'decimal', required: true })}
         {field('cost_price', t('costPrice'), { inputMode: 'decimal' })}
-        {!editing && field('stock', t('openingStock'), { inputMode: 'numeric', placeholder: '0' })}
+        {!editing && field('stock', t('openingStock'), { inputMode: 'numeric' })}
         <div class="form-grid-full">
-          <FormError error={error} />
+          <FormError error={error} conflict={t('duplicate')} />
         </div>
       </form>
     </Dialog>

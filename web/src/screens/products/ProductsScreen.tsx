@@ -245,7 +245,9 @@ function ProductList(props: {
                 <tr>
                   <th scope="col">{t('colSku')}</th>
                   <th scope="col">{t('colName')}</th>
-                  <th scope="col">{t('colCategory')}</th>
+                  <th scope="col" class="opt-cat">
+                    {t('colCategory')}
+                  </th>
                   <th scope="col" class="opt">
                     {t('colBarcode')}
                   </th>
@@ -253,7 +255,7 @@ function ProductList(props: {
                     {t('colPrice')}
                   </th>
                   {isAdmin && (
-                    <th scope="col" class="num opt">
+                    <th scope="col" class="num">
                       {t('colCost')}
                     </th>
                   )}
@@ -275,13 +277,14 @@ function ProductList(props: {
                     <td>
                       <a href={`/products?sku=${encodeURIComponent(p.sku)}`}>{p.name}</a>
                       {p.variation && <small class="muted block">{p.variation}</small>}
+                      {p.category && <small class="muted block narrow-only">{p.category}</small>}
                     </td>
-                    <td>{p.category ?? t('none')}</td>
+                    <td class="opt-cat">{p.category ?? t('none')}</td>
                     <td class="mono opt">{p.barcode ?? t('none')}</td>
                     <td class="num">
                       <Money value={p.price} />
                     </td>
-                    {isAdmin && <td class="num opt">{p.cost_price != null ? <Money value={p.cost_price} /> : t('none')}</td>}
+                    {isAdmin && <td class="num">{p.cost_price != null ? <Money value={p.cost_price} /> : t('none')}</td>}
                     <td class="num">
                       <StockCell stock={p.stock} threshold={props.threshold} />
                     </td>
@@ -291,7 +294,7 @@ function ProductList(props: {
                         {p.is_active ? (
                           <>
                             <button type="button" class="small" onClick={() => setStockFor(p)} aria-label={`${t('stock')}: ${p.name}`}>
-                              {t('stock')}
+                              {t('stockShort')}
                             </button>
                             <button type="button" class="secondary outline small" onClick={() => setEditing(p)} aria-label={`${t('edit')}: ${p.name}`}>
                               {t('edit')}

@@ -160,13 +160,13 @@ function SettingsForm(props: { initial: Settings }) {
           <label>
             {t('currency')}
             <input name="currency" list="st-currencies" value={v.currency} maxLength={3} autocomplete="off" onInput={set('currency')} {...inv('currency')} />
-            <datalist id="st-currencies">
-              {CURRENCIES.map((c) => (
-                <option key={c} value={c} />
-              ))}
-            </datalist>
             {help('currency', t('currencyHint'))}
           </label>
+          <datalist id="st-currencies">
+            {CURRENCIES.map((c) => (
+              <option key={c} value={c} />
+            ))}
+          </datalist>
           <label>
             {t('threshold')}
             <input name="low_stock_threshold" type="number" min={0} max={1000000} step={1} inputMode="numeric" value={v.low_stock_threshold} onInput={set('low_stock_threshold')} {...inv('low_stock_threshold')} />
