@@ -28,14 +28,38 @@ pub struct ProductView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost_price: Option<Money>,
     pub stock: i64,
+    pub stock_status: StockStatus,
     pub is_active: bool,
     pub created_at: String,
     pub updated_at: String,
 }
 
-impl From<products::ProductRow> for ProductView {
-    fn from(row: products::ProductRow) -> Self {
+/// Where a product's stock stands against the store's low-stock threshold: `out` at zero,
+/// `low` up to the threshold, `fine` above it (the dashboard's stock health counts these).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StockStatus {
+    Out,
+    Low,
+    Fine,
+}
+
+impl StockStatus {
+    pub fn of(stock: i64, low_stock_threshold: i64) -> Self {
+        if stock <= 0 {
+            StockStatus::Out
+        } else if stock <= low_stock_threshold {
+            StockStatus::Low
+        } else {
+            StockStatus::Fine
+        }
+    }
+}
+
+impl ProductView {
+    pub fn new(row: products::ProductRow, low_stock_threshold: i64) -> Self {
         ProductView {
+            stock_status: StockStatus::of(row.stock, low_stock_threshold),
             sku: row.sku,
             barcode: row.barcode,
             name: row.name,
@@ -209,6 +233,16 @@ fn check_price(field: &str, price: Money) -> DomainResult<Money> {
     Ok(price)
 }
 
+/// A product as `audience` may see it, its stock status from the current threshold.
+pub(crate) async fn view(
+    db: &Db,
+    row: products::ProductRow,
+    audience: Audience,
+) -> DomainResult<ProductView> {
+    let threshold = low_stock_threshold(db).await?;
+    Ok(ProductView::new(row, threshold).for_audience(audience))
+}
+
 async fn low_stock_threshold(db: &Db) -> DomainResult<i64> {
     Ok(settings::get(db.pool())
         .await?
@@ -264,11 +298,8 @@ pub async fn list(
         limit,
         offset,
     } = query;
-    let stock_at_most = if low_stock {
-        Some(low_stock_threshold(db).await?)
-    } else {
-        None
-    };
+    let threshold = low_stock_threshold(db).await?;
+    let stock_at_most = low_stock.then_some(threshold);
     let filter = products::ProductFilter {
         search,
         category,
@@ -281,7 +312,7 @@ pub async fn list(
     Ok(Page {
         items: rows
             .into_iter()
-            .map(|row| ProductView::from(row).for_audience(audience))
+            .map(|row| ProductView::new(row, threshold).for_audience(audience))
             .collect(),
         total,
         limit,
@@ -290,9 +321,8 @@ pub async fn list(
 }
 
 pub async fn get(db: &Db, sku: &Sku, audience: Audience) -> DomainResult<ProductView> {
-    find(db, sku)
-        .await
-        .map(|row| ProductView::from(row).for_audience(audience))
+    let row = find(db, sku).await?;
+    view(db, row, audience).await
 }
 
 /// The product a scan names: its barcode first, then its SKU (a code printed in-house is
@@ -311,8 +341,10 @@ pub async fn lookup(db: &Db, code: &str, audience: Audience) -> DomainResult<Pro
             Err(_) => None,
         },
     };
-    row.map(|row| ProductView::from(row).for_audience(audience))
-        .ok_or_else(|| DomainError::not_found(format!("no product has the barcode or SKU {code}")))
+    let row = row.ok_or_else(|| {
+        DomainError::not_found(format!("no product has the barcode or SKU {code}"))
+    })?;
+    view(db, row, audience).await
 }
 
 /// Refuses a barcode that another product already has, naming that product, so the
@@ -398,7 +430,7 @@ pub async fn create(
         .ok_or_else(|| DomainError::not_found("product"))?;
     tx.commit().await.map_err(StorageError::from)?;
     shop.changed(&[Group::Catalog]).await;
-    Ok(row.into())
+    view(&shop.db, row, Audience::Admin).await
 }
 
 pub async fn update(shop: &Shop, sku: &Sku, input: ProductUpdate) -> DomainResult<ProductView> {
@@ -462,7 +494,7 @@ pub async fn update(shop: &Shop, sku: &Sku, input: ProductUpdate) -> DomainResul
         .ok_or_else(|| DomainError::not_found("product"))?;
     tx.commit().await.map_err(StorageError::from)?;
     shop.changed(&[Group::Catalog]).await;
-    Ok(row.into())
+    view(&shop.db, row, Audience::Admin).await
 }
 
 /// Deletes a product that never sold; one with sales history is only deactivated, so

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use super::auth::Principal;
 use super::changes::{Group, Shop};
 use super::idempotency::Idempotent;
-use super::products::ProductView;
+use super::products::{Audience, Page, ProductView};
 use super::sku::Sku;
 use super::{DomainError, DomainResult, millis_to_rfc3339, optional_text, page_bounds};
 use crate::storage::{Db, StorageError, ledger, products};
@@ -123,7 +123,7 @@ pub async fn change_stock(
     let row = products::find_by_id(tx.conn(), current.id)
         .await?
         .ok_or_else(|| DomainError::not_found("product"))?;
-    let product = ProductView::from(row);
+    let product = super::products::view(&shop.db, row, Audience::Admin).await?;
     if let Some(idempotent) = &idempotent {
         idempotent.complete(&mut tx, &product).await?;
     }
@@ -166,13 +166,14 @@ pub async fn ledger(
     sku: &Sku,
     limit: Option<i64>,
     offset: Option<i64>,
-) -> DomainResult<Vec<LedgerEntryView>> {
+) -> DomainResult<Page<LedgerEntryView>> {
     let (limit, offset) = page_bounds(limit, offset)?;
     let product = products::find_by_sku(db.pool(), sku.as_str())
         .await?
         .ok_or_else(|| DomainError::not_found(format!("product {sku}")))?;
     let rows = ledger::for_product(db.pool(), product.id, limit, offset).await?;
-    Ok(rows
+    let total = ledger::count_for_product(db.pool(), product.id).await?;
+    let items = rows
         .into_iter()
         .map(|r| LedgerEntryView {
             id: r.id,
@@ -184,5 +185,11 @@ pub async fn ledger(
             note: r.note,
             created_at: millis_to_rfc3339(r.created_at),
         })
-        .collect())
+        .collect();
+    Ok(Page {
+        items,
+        total,
+        limit,
+        offset,
+    })
 }

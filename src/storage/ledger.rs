@@ -63,6 +63,18 @@ pub async fn for_product<'e, E: Executor<'e, Database = Any>>(
     Ok(rows)
 }
 
+pub async fn count_for_product<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    product_id: i64,
+) -> StorageResult<i64> {
+    let (count,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM stock_ledger WHERE product_id = $1")
+            .bind(product_id)
+            .fetch_one(db)
+            .await?;
+    Ok(count)
+}
+
 /// Products whose stock differs from their ledger sum (should always be empty).
 pub async fn mismatches<'e, E: Executor<'e, Database = Any>>(
     db: E,

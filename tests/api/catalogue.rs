@@ -138,8 +138,9 @@ async fn stock_changes_write_the_ledger_and_never_go_below_zero() {
     let ledger = app
         .get("/api/products/CRS-001/stock", &app.admin_token)
         .await;
-    let entries = ledger.body.as_array().unwrap();
+    let entries = ledger.body["items"].as_array().unwrap();
     assert_eq!(entries.len(), 3);
+    assert_eq!(ledger.body["total"], 3);
     assert_eq!(entries[0]["reason"], "adjustment");
     assert_eq!(entries[0]["change"], -4);
     assert_eq!(entries[0]["balance_after"], 21);
@@ -341,4 +342,48 @@ async fn cashiers_read_the_catalogue_but_cannot_change_it() {
     let product = app.get("/api/products/BRD-001", &app.admin_token).await;
     assert_eq!(product.body["price"], "15000.00");
     assert_eq!(product.body["stock"], 10);
+}
+
+/// The server says where each product's stock stands; the threshold is the store's.
+#[tokio::test]
+async fn every_product_says_whether_its_stock_is_out_low_or_fine() {
+    let app = TestApp::spawn().await;
+    app.create_product("OUT-1", "1000", 0).await;
+    app.create_product("LOW-1", "1000", 3).await;
+    app.create_product("FINE-1", "1000", 50).await;
+    let status = |body: &serde_json::Value, sku: &str| {
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["sku"] == sku)
+            .map(|p| p["stock_status"].clone())
+            .unwrap()
+    };
+    let list = app.get("/api/products", &app.admin_token).await;
+    assert_eq!(status(&list.body, "OUT-1"), "out");
+    assert_eq!(status(&list.body, "LOW-1"), "low");
+    assert_eq!(status(&list.body, "FINE-1"), "fine");
+    let one = app.get("/api/products/LOW-1", &app.admin_token).await;
+    assert_eq!(one.body["stock_status"], "low");
+
+    // A lower threshold changes the answer, cached lists included.
+    let settings = app
+        .put(
+            "/api/settings",
+            &app.admin_token,
+            serde_json::json!({"low_stock_threshold": 2}),
+        )
+        .await;
+    assert_eq!(settings.status, StatusCode::OK, "{}", settings.text);
+    let list = app.get("/api/products", &app.admin_token).await;
+    assert_eq!(status(&list.body, "LOW-1"), "fine");
+    let restocked = app
+        .post(
+            "/api/products/OUT-1/stock",
+            &app.admin_token,
+            serde_json::json!({"change": 1, "reason": "restock"}),
+        )
+        .await;
+    assert_eq!(restocked.body["stock_status"], "low");
 }

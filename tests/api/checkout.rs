@@ -40,9 +40,12 @@ async fn checkout_records_one_sale_with_exact_money_and_ledger_entries() {
     let ledger = app
         .get("/api/products/BRD-001/stock", &app.admin_token)
         .await;
-    assert_eq!(ledger.body[0]["reason"], "sale");
-    assert_eq!(ledger.body[0]["change"], -3);
-    assert_eq!(ledger.body[0]["transaction_id"], body["transaction_id"]);
+    assert_eq!(ledger.body["items"][0]["reason"], "sale");
+    assert_eq!(ledger.body["items"][0]["change"], -3);
+    assert_eq!(
+        ledger.body["items"][0]["transaction_id"],
+        body["transaction_id"]
+    );
     assert!(app.ledger_mismatches().await.is_empty());
 
     // Without paid_amount the payment is exact.
@@ -208,8 +211,7 @@ async fn fifty_concurrent_checkouts_for_ten_units_sell_exactly_ten() {
     let ledger = app
         .get("/api/products/LAST-1/stock?limit=100", &app.admin_token)
         .await;
-    let sales: Vec<_> = ledger
-        .body
+    let sales: Vec<_> = ledger.body["items"]
         .as_array()
         .unwrap()
         .iter()

@@ -154,13 +154,13 @@ pub struct LedgerQuery {
 
 #[utoipa::path(get, path = "/api/products/{sku}/stock", tag = "products", security(("bearer" = ["admin"])),
     params(("sku" = Sku, Path), LedgerQuery),
-    responses((status = 200, body = Vec<LedgerEntryView>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Page<LedgerEntryView>, description = "Newest first"), (status = 404, body = ErrorBody)))]
 pub async fn ledger(
     State(state): State<AppState>,
     Admin(_): Admin,
     Path(sku): Path<Sku>,
     Query(query): Query<LedgerQuery>,
-) -> ApiResult<axum::Json<Vec<LedgerEntryView>>> {
+) -> ApiResult<axum::Json<Page<LedgerEntryView>>> {
     Ok(axum::Json(
         stock::ledger(&state.db, &sku, query.limit, query.offset).await?,
     ))

@@ -980,6 +980,28 @@ export interface components {
             /** @description Text, trimmed: at most 100 characters, no control characters; blank means none */
             variation?: string | null;
         };
+        Page_LedgerEntryView: {
+            items: {
+                /** Format: int64 */
+                balance_after: number;
+                /** Format: int64 */
+                change: number;
+                created_at: string;
+                /** Format: int64 */
+                id: number;
+                note?: string | null;
+                reason: string;
+                /** Format: int64 */
+                transaction_id?: number | null;
+                user?: string | null;
+            }[];
+            /** Format: int64 */
+            limit: number;
+            /** Format: int64 */
+            offset: number;
+            /** Format: int64 */
+            total: number;
+        };
         Page_ProductView: {
             items: {
                 /** @description EAN-13 form; absent when the product has none. */
@@ -993,6 +1015,7 @@ export interface components {
                 sku: string;
                 /** Format: int64 */
                 stock: number;
+                stock_status: components["schemas"]["StockStatus"];
                 updated_at: string;
                 variation?: string | null;
             }[];
@@ -1122,6 +1145,7 @@ export interface components {
             sku: string;
             /** Format: int64 */
             stock: number;
+            stock_status: components["schemas"]["StockStatus"];
             updated_at: string;
             variation?: string | null;
         };
@@ -1299,6 +1323,12 @@ export interface components {
         };
         /** @enum {string} */
         StockReason: "restock" | "adjustment";
+        /**
+         * @description Where a product's stock stands against the store's low-stock threshold: `out` at zero,
+         *     `low` up to the threshold, `fine` above it (the dashboard's stock health counts these).
+         * @enum {string}
+         */
+        StockStatus: "out" | "low" | "fine";
         StoreSettings: {
             address: string;
             /** @description ISO 4217 code. */
@@ -3682,12 +3712,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Newest first */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["LedgerEntryView"][];
+                    "application/json": components["schemas"]["Page_LedgerEntryView"];
                 };
             };
             /** @description The request could not be read (malformed JSON, query, path or header: `bad_request`) or a value was refused (`validation_failed`) */
