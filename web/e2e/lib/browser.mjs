@@ -62,7 +62,7 @@ export async function newContext(browser, size, options) {
     page.on('console', (msg) => {
       if (msg.type() === 'error') recorder.consoleErrors.push(`${page.url()}: ${msg.text()}`);
     });
-    page.on('pageerror', (err) => recorder.pageErrors.push(`${page.url()}: ${err.stack ?? err.message}`));
+    page.on('pageerror', (err) => recorder.pageErrors.push(`${page.url()}: ${err.stack || err.message || String(err)} (uncaught ${err.name || typeof err})`));
     page.on('request', (req) => recorder.requests.push({ url: req.url(), method: req.method() }));
     page.on('response', (res) => {
       const status = res.status();

@@ -9,7 +9,7 @@ import { TIMEOUT } from './browser.mjs';
  * @param {() => Promise<string>|string} describe
  * @param {number} timeout
  */
-async function until(check, describe, timeout) {
+async function until(check, describe, timeout, interval = 100) {
   const deadline = Date.now() + timeout;
   let lastError;
   for (;;) {
@@ -22,7 +22,7 @@ async function until(check, describe, timeout) {
       const what = await describe();
       throw new Error(`${what}${lastError ? ` (last error: ${lastError.message?.split('\n')[0]})` : ''}`);
     }
-    await new Promise((r) => setTimeout(r, 100)); // polling interval
+    await new Promise((r) => setTimeout(r, interval)); // polling interval
   }
 }
 
@@ -109,12 +109,12 @@ export function expect(subject, options = {}) {
 
 /**
  * Waits until `fn` returns a truthy value (polling), and returns it.
- * @template T @param {() => Promise<T>|T} fn @param {string} what @param {number} [timeout]
+ * @template T @param {() => Promise<T>|T} fn @param {string} what @param {number} [timeout] @param {number} [interval]
  * @returns {Promise<T>}
  */
-export async function eventually(fn, what, timeout = TIMEOUT) {
+export async function eventually(fn, what, timeout = TIMEOUT, interval = 100) {
   /** @type {any} */
   let value;
-  await until(async () => Boolean((value = await fn())), () => `timed out waiting for ${what}`, timeout);
+  await until(async () => Boolean((value = await fn())), () => `timed out waiting for ${what}`, timeout, interval);
   return value;
 }

@@ -68,6 +68,9 @@ export async function startServer(options = {}) {
     SIPREMS_BIND: `127.0.0.1:${port}`,
     SIPREMS_DEMO: options.demo === false ? '0' : '1',
     SIPREMS_WARM_UP: options.warmUp ? '1' : '0',
+    // ETS alone: the debug build trains it for the whole demo shop in ~3 s, where `auto`
+    // (every candidate, backtested) takes minutes unoptimised. The tests are about the UI.
+    SIPREMS_FORECAST_MODEL: process.env.SIPREMS_E2E_FORECAST_MODEL ?? 'ets',
     SIPREMS_ADMIN_EMAIL: adminEmail,
     SIPREMS_LOG_FORMAT: 'json',
     RUST_LOG: process.env.SIPREMS_E2E_RUST_LOG ?? 'info',

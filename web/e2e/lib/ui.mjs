@@ -71,7 +71,13 @@ export async function go(page, screen) {
   await menu.getByRole('link', { name: T.nav[screen] }).first().click();
   await expect(page).toHaveURL(new RegExp(`^${screenPath(screen)}(\\?|$)`));
   await expect(page.getByRole('heading', { name: T.nav[screen], level: 1 })).toBeVisible();
+  // Fail fast, and say so, where the screen is still the "being built" placeholder.
+  if (await page.getByText(PLACEHOLDER).first().isVisible()) {
+    throw new Error(`the ${screen} screen (${page.url()}) is still a placeholder: "This screen is being built."`);
+  }
 }
+
+export const PLACEHOLDER = /this screen is being built|layar ini sedang dibuat/i;
 
 /** The URL path each screen is expected at (the issue's names). */
 export function screenPath(/** @type {keyof typeof T.nav} */ screen) {

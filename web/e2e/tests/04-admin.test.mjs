@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useServer, withEvidence } from '../lib/harness.mjs';
 import { expect, eventually } from '../lib/expect.mjs';
-import { T, go, loginToDashboard, storeDate, nav } from '../lib/ui.mjs';
+import { T, go, loginToDashboard, storeDate, nav, openNav } from '../lib/ui.mjs';
 import { screenshot } from '../lib/browser.mjs';
 
 const { state, open, assertClean } = useServer({ warmUp: true });
@@ -169,10 +169,11 @@ test('language: English and Indonesian switch the texts, rupiah as "Rp 18.000"',
   const { page, recorder } = await open('tablet', 'en');
   await withEvidence(() => ({ page, recorder }), 'language', async () => {
     await loginToDashboard(page, state.server.adminEmail, state.server.adminPassword);
-    await expect(nav(page).getByRole('link', { name: /^products$/i })).toBeVisible();
+    await expect((await openNav(page)).getByRole('link', { name: /^products$/i })).toBeVisible();
+    await page.keyboard.press('Escape');
 
     await switchLanguage(page, 'id');
-    await expect(nav(page).getByRole('link', { name: T.id.products })).toBeVisible();
+    await expect((await openNav(page)).getByRole('link', { name: T.id.products })).toBeVisible();
     await expect(nav(page).getByRole('link', { name: /^products$/i })).toBeHidden();
     await expect(page.locator('html')).toHaveAttribute('lang', /^id/);
     // Money in Indonesian: "Rp 18.000" (a space, dots between thousands, no decimals).
@@ -180,10 +181,10 @@ test('language: English and Indonesian switch the texts, rupiah as "Rp 18.000"',
     await screenshot(page, 'dashboard-id', 'tablet');
     // The choice survives a reload.
     await page.reload();
-    await expect(nav(page).getByRole('link', { name: T.id.products })).toBeVisible();
+    await expect((await openNav(page)).getByRole('link', { name: T.id.products })).toBeVisible();
 
     await switchLanguage(page, 'en');
-    await expect(nav(page).getByRole('link', { name: /^products$/i })).toBeVisible();
+    await expect((await openNav(page)).getByRole('link', { name: /^products$/i })).toBeVisible();
     await expect(page.locator('html')).toHaveAttribute('lang', /^en/);
     await assertClean(page, recorder, 'language');
   });
@@ -212,7 +213,7 @@ test('a cashier cannot open admin screens and requests no admin-only data', asyn
   /** @type {Record<string,string>} */
   const paths = {};
   for (const screen of /** @type {const} */ (['users', 'prediction'])) {
-    const href = await nav(admin.page).getByRole('link', { name: T.nav[screen] }).first().getAttribute('href');
+    const href = await (await openNav(admin.page)).getByRole('link', { name: T.nav[screen] }).first().getAttribute('href');
     assert.ok(href, `the admin's navigation links to ${screen}`);
     paths[screen] = href;
   }
@@ -226,7 +227,7 @@ test('a cashier cannot open admin screens and requests no admin-only data', asyn
       if (r.url().includes('/api/') && r.status() === 403) forbidden.push({ url: r.url(), status: 403 });
     });
     await loginToDashboard(page, cashier.email, cashier.password);
-    const menu = nav(page);
+    const menu = await openNav(page);
     await expect(menu.getByRole('link', { name: T.nav.pos })).toBeVisible();
     for (const screen of /** @type {const} */ (['users', 'prediction'])) {
       await expect(menu.getByRole('link', { name: T.nav[screen] })).toHaveCount(0);

@@ -14,7 +14,9 @@ const { state, open } = useServer({ warmUp: true });
 
 /**
  * @typedef {{page: import('playwright-core').Page}} Ctx
- * @type {[string, (ctx: Ctx & {size: string, product: any}) => Promise<void>][]}
+ * Each screen: its name, how a user reaches it, and the screen it is reached from (when
+ * that one is missing, this one is reported as not reached without waiting for it).
+ * @type {[string, (ctx: Ctx & {size: string, product: any}) => Promise<void>, string?][]}
  */
 const SCREENS = [
   ['dashboard', async ({ page }) => {
@@ -33,7 +35,7 @@ const SCREENS = [
     if (await paid.count()) await paid.fill(String(Math.ceil(Number(product.price))));
     await page.getByRole('button', { name: T.pay }).first().click();
     await expect(page.getByRole('dialog', { name: T.receipt }).or(page.getByRole('region', { name: T.receipt })).or(page.getByRole('article', { name: T.receipt })).first()).toBeVisible();
-  }],
+  }, 'pos-cart'],
   ['products', async ({ page }) => {
     const newSale = page.getByRole('button', { name: T.newSale });
     if (await newSale.count()) await newSale.first().click();
@@ -45,7 +47,7 @@ const SCREENS = [
     await page.getByRole('button', { name: T.newProduct }).or(page.getByRole('link', { name: T.newProduct })).first().click();
     await expect(page.getByLabel(/^sku/i)).toBeVisible();
     await expect(page.getByLabel(/barcode/i)).toBeVisible();
-  }],
+  }, 'products'],
   ['stock-ledger', async ({ page, product }) => {
     await go(page, 'products');
     await page.getByRole('link', { name: product.name }).or(page.getByRole('row', { name: new RegExp(product.sku) })).first().click();
@@ -53,7 +55,7 @@ const SCREENS = [
     if (await ledger.count()) await ledger.first().click();
     await expect(page.getByRole('table', { name: /ledger|stock/i }).or(page.getByRole('heading', { name: /ledger|stock history/i })).first()).toBeVisible();
     await expect(page.getByRole('main')).toContainText(/restock|adjustment|sale|import/i);
-  }],
+  }, 'products'],
   ['transactions', async ({ page }) => {
     await go(page, 'transactions');
     await expect(page.getByRole('heading', { name: T.nav.transactions, level: 1 })).toBeVisible();
@@ -64,7 +66,7 @@ const SCREENS = [
     await table.getByRole('link').or(table.getByRole('button', { name: /detail|view|open/i })).first().click();
     await expect(page.getByRole('heading', { name: /transaction|sale/i }).first()).toBeVisible();
     await expect(page.getByRole('main')).toContainText(/total/i);
-  }],
+  }, 'transactions'],
   ['calendar', async ({ page }) => {
     await go(page, 'calendar');
     await expect(page.getByRole('grid').or(page.getByRole('table')).first()).toBeVisible();
@@ -106,11 +108,18 @@ for (const size of /** @type {const} */ (['tablet', 'desktop'])) {
     /** @type {string[]} */ const violations = [];
     /** @type {string[]} */ const shots = [];
 
-    /** @param {import('playwright-core').Page} page @param {string} name @param {() => Promise<void>} reach */
-    const visit = async (page, name, reach) => {
+    /** @type {Set<string>} */ const unreached = new Set();
+    /** @param {import('playwright-core').Page} page @param {string} name @param {() => Promise<void>} reach @param {string} [needs] */
+    const visit = async (page, name, reach, needs = '') => {
+      if (needs && unreached.has(needs)) {
+        unreached.add(name);
+        missing.push(`${name}: not reached, it is opened from ${needs}, which is missing`);
+        return;
+      }
       try {
         await reach();
       } catch (error) {
+        unreached.add(name);
         const shot = await screenshot(page, `MISSING-${name}`, size).catch(() => '');
         missing.push(`${name}: ${/** @type {Error} */ (error).message.split('\n').slice(0, 3).join(' | ')} (url ${page.url()}, screenshot ${shot})`);
         return;
@@ -140,7 +149,7 @@ for (const size of /** @type {const} */ (['tablet', 'desktop'])) {
     // The owner, through every screen.
     const { page, recorder } = await open(size, 'en');
     await loginToDashboard(page, state.server.adminEmail, state.server.adminPassword);
-    for (const [name, reach] of SCREENS) await visit(page, name, () => reach({ page, size, product }));
+    for (const [name, reach, needs] of SCREENS) await visit(page, name, () => reach({ page, size, product }), needs);
 
     const trouble = [...firstProblems, ...problems(recorder)];
     console.log(`screenshots (${size}): ${shots.length} saved in web/e2e/screenshots/`);
