@@ -75,10 +75,12 @@ function usePageHeight(width: PaperWidth) {
     style.id = 'receipt-page-size';
     document.head.appendChild(style);
     const measure = () => {
-      const paper = document.querySelector('.receipt-stage .receipt-paper');
-      if (!paper) return;
-      const mm = Math.ceil((paper.getBoundingClientRect().height * 25.4) / 96) + 4;
-      style.textContent = `@page receipt-${width} { size: ${width}mm ${mm}mm; margin: 0 }`;
+      const heights = ['.receipt-stage .receipt-paper', '.print-root .receipt-paper'].map(
+        (sel) => document.querySelector(sel)?.getBoundingClientRect().height ?? 0,
+      );
+      const mm = Math.ceil((Math.max(...heights) * 25.4) / 96) + 4;
+      // Not laid out (hidden): keep the stylesheet's roll-sized page.
+      style.textContent = mm > 20 ? `@page receipt-${width} { size: ${width}mm ${mm}mm; margin: 0 }` : '';
     };
     window.addEventListener('beforeprint', measure);
     return () => {
