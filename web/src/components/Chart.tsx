@@ -1,64 +1,108 @@
+import './chart.css';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { ChartOption } from '../lib/echarts';
+import type { PlotOptions } from '../lib/plot';
 
-export type { ChartOption };
+/** The chart library (lib/plot.ts), handed to a spec so screens never import it eagerly. */
+export type PlotLib = typeof import('../lib/plot');
 
-type ChartInstance = ReturnType<typeof import('../lib/echarts').init>;
+/**
+ * What to draw, given the library and the box's size. Return Plot options without
+ * width/height (the component sets them). Memoise the spec (`useCallback`/`useMemo`):
+ * a new function redraws the chart.
+ */
+export type ChartSpec = (lib: PlotLib, size: { width: number; height: number }) => PlotOptions;
 
-/** Series colours and text colours come from tokens.css (--sp-chart-*, --pico-*). */
-function themeFromCss(el: Element) {
-  const css = getComputedStyle(el);
-  const v = (name: string) => css.getPropertyValue(name).trim();
-  return {
-    color: [1, 2, 3, 4, 5].map((i) => v(`--sp-chart-${i}`)).filter(Boolean),
-    textStyle: { color: v('--pico-muted-color') || '#555', fontFamily: v('--pico-font-family') || 'sans-serif' },
-  };
+/** The numbers behind a chart, as a table for screen readers (visually hidden). */
+export interface ChartTable {
+  columns: readonly string[];
+  rows: readonly (readonly string[])[];
+}
+
+let loading: Promise<PlotLib> | null = null;
+function loadPlot(): Promise<PlotLib> {
+  loading ??= import('../lib/plot');
+  return loading;
 }
 
 /**
- * An ECharts chart (SVG) that fills its box and follows its size. Give it a `label`
- * for screen readers (describe what it shows; put the numbers in a table or list too).
- * `option` is applied with notMerge, so pass the complete option each time (memoise it).
- * ECharts itself is a separate chunk, fetched when the first chart mounts, so the rest
- * of a screen renders without waiting for it.
+ * An Observable Plot chart (SVG) that fills its box's width and redraws when the data
+ * or the width changes. `label` names it for screen readers (a figure caption); give
+ * `table` the numbers it shows. Plot is a separate chunk fetched when the first chart
+ * mounts, so the rest of the screen renders without waiting for it. Colours: pass CSS
+ * variables (`'var(--sp-chart-1)'`).
  */
-export function Chart(props: { option: ChartOption; label: string; height?: number }) {
-  const ref = useRef<HTMLDivElement>(null);
-  const [chart, setChart] = useState<ChartInstance | null>(null);
+export function Chart(props: { spec: ChartSpec; label: string; height?: number; table?: ChartTable; class?: string }) {
+  const box = useRef<HTMLDivElement>(null);
+  const [lib, setLib] = useState<PlotLib | null>(null);
+  const [width, setWidth] = useState(0);
+  const [failed, setFailed] = useState(false);
+  const height = props.height ?? 280;
 
   useEffect(() => {
-    let disposed = false;
-    let instance: ChartInstance | null = null;
-    let ro: ResizeObserver | null = null;
-    void import('../lib/echarts').then(({ init }) => {
-      const el = ref.current;
-      if (disposed || !el) return;
-      instance = init(el, null, { renderer: 'svg' });
-      ro = new ResizeObserver(() => instance?.resize());
-      ro.observe(el);
-      setChart(instance);
-    });
+    let live = true;
+    loadPlot().then(
+      (l) => live && setLib(l),
+      () => live && setFailed(true),
+    );
     return () => {
-      disposed = true;
-      ro?.disconnect();
-      instance?.dispose();
+      live = false;
     };
   }, []);
 
   useEffect(() => {
-    const el = ref.current;
-    if (!chart || !el) return;
-    chart.setOption({ ...themeFromCss(el), ...props.option }, { notMerge: true });
-  }, [chart, props.option]);
+    const el = box.current;
+    if (!el) return;
+    const measure = () => setWidth(Math.floor(el.clientWidth));
+    measure();
+    const ro = new ResizeObserver(measure);
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+
+  useEffect(() => {
+    const el = box.current;
+    if (!lib || !el || width <= 0) return;
+    const figure = lib.plot({
+      ...props.spec(lib, { width, height }),
+      width,
+      height,
+    });
+    el.replaceChildren(figure);
+    return () => figure.remove();
+  }, [lib, width, height, props.spec]);
 
   return (
-    <div
-      ref={ref}
-      class="chart"
-      role="img"
-      aria-label={props.label}
-      aria-busy={chart ? undefined : 'true'}
-      style={{ height: `${props.height ?? 280}px` }}
-    />
+    <figure class={['chart', props.class].filter(Boolean).join(' ')}>
+      <figcaption class="visually-hidden">{props.label}</figcaption>
+      <div
+        ref={box}
+        class="chart-box"
+        role="img"
+        aria-label={props.label}
+        aria-busy={lib || failed ? undefined : 'true'}
+        style={{ minHeight: `${height}px` }}
+      />
+      {props.table && (
+        <table class="visually-hidden">
+          <caption>{props.label}</caption>
+          <thead>
+            <tr>
+              {props.table.columns.map((c) => (
+                <th key={c} scope="col">
+                  {c}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {props.table.rows.map((r, i) => (
+              <tr key={i}>
+                {r.map((c, j) => (j === 0 ? <th key={j} scope="row">{c}</th> : <td key={j}>{c}</td>))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </figure>
   );
 }
