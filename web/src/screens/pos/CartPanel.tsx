@@ -63,7 +63,7 @@ export function CartPanel(props: {
     <section class="pos-cart card" aria-labelledby="pos-cart-h">
       <header class="cart-head">
         <h2 id="pos-cart-h">{t('cart')}</h2>
-        {state.lines.length > 0 && <span class="muted">{t('cartCount', { n: f.number(state.lines.length) })}</span>}
+        {state.lines.length > 0 && <span class="muted">{state.lines.length === 1 ? t('cartCountOne') : t('cartCount', { n: f.number(state.lines.length) })}</span>}
         <button
           type="button"
           class="secondary outline small"
@@ -84,6 +84,7 @@ export function CartPanel(props: {
             const flashed = props.flash?.sku === l.sku;
             const total = lineTotal(l.sku, l.is_promo, l.quantity);
             const available = short.get(l.sku);
+            const name = l.variation ? `${l.name} (${l.variation})` : l.name;
             return (
               <li key={flashed ? `${l.sku}#${props.flash?.n}` : l.sku} class={`cart-line${flashed ? ' just-added' : ''}${available !== undefined ? ' short' : ''}`}>
                 <div class="cart-line-top">
@@ -104,21 +105,21 @@ export function CartPanel(props: {
                   )}
                 </div>
                 <div class="cart-line-controls">
-                  <div class="qty" role="group" aria-label={t('quantity', { name: l.name })}>
+                  <div class="qty">
                     <button
                       type="button"
                       class="secondary outline"
-                      aria-label={t('decrease', { name: l.name })}
+                      aria-label={t('decrease', { name })}
                       disabled={locked || l.quantity <= 1}
                       onClick={() => update((s) => setQuantity(s, l.sku, l.quantity - 1))}
                     >
                       −
                     </button>
-                    <output aria-live="polite">{f.number(l.quantity)}</output>
+                    <output aria-label={t('quantity', { name })}>{f.number(l.quantity)}</output>
                     <button
                       type="button"
                       class="secondary outline"
-                      aria-label={t('increase', { name: l.name })}
+                      aria-label={t('increase', { name })}
                       disabled={locked}
                       onClick={() => update((s) => setQuantity(s, l.sku, l.quantity + 1))}
                     >
@@ -138,8 +139,8 @@ export function CartPanel(props: {
                   <button
                     type="button"
                     class="secondary outline remove"
-                    aria-label={t('remove', { name: l.name })}
-                    title={t('remove', { name: l.name })}
+                    aria-label={t('remove', { name })}
+                    title={t('remove', { name })}
                     disabled={locked}
                     onClick={() => update((s) => removeLine(s, l.sku))}
                   >

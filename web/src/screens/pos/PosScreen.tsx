@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { api, call, isApiError } from '../../api/client';
+import { useFormat } from '../../app/store';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { useErrorMessage } from '../../components/ErrorState';
 import { PageHeader } from '../../components/PageHeader';
@@ -39,6 +40,7 @@ export default function PosScreen() {
   const tn = useT(nav);
   const { locale } = useI18n();
   const message = useErrorMessage();
+  const f = useFormat();
   const { state, ref, update } = usePosState();
   const [receipt, setReceipt] = useState<Sale | null>(() => receiptStore.get());
   const [phase, setPhase] = useState<Phase>(() => (ref.current.pending ? 'unconfirmed' : 'idle'));
@@ -212,6 +214,14 @@ export default function PosScreen() {
   return (
     <div class={receipt ? 'pos-screen with-receipt' : 'pos-screen'}>
       <PageHeader title={tn('pos')} actions={legend} />
+      {receipt && (
+        <p class="sale-done" role="status">
+          <span>✓ {t('saleDone', { id: receipt.transaction_id })}</span>
+          <span class="sale-change">
+            {t('change')}: {f.money(receipt.change)}
+          </span>
+        </p>
+      )}
       {receipt ? (
         <Receipt
           sale={receipt}
@@ -247,6 +257,16 @@ export default function PosScreen() {
             onPay={pay}
             onClear={() => setConfirmClear(true)}
           />
+          {/* Phone: the cart is below the grid, so the total and Pay stay on screen here. */}
+          <div class="pos-paybar" aria-hidden="true">
+            <a href="#pos-cart-h" class="paybar-cart" tabIndex={-1}>
+              {t('cart')} · {f.number(state.lines.length)}
+            </a>
+            <span class="money paybar-total">{quote.quote ? f.money(quote.quote.total) : ''}</span>
+            <button type="button" tabIndex={-1} disabled={state.lines.length === 0 || phase === 'sending' || phase === 'retrying'} onClick={pay}>
+              {phase === 'unconfirmed' ? t('retryPayment') : t('pay')}
+            </button>
+          </div>
         </div>
       )}
       <ConfirmDialog
