@@ -83,25 +83,28 @@ export function Chart(props: { spec: ChartSpec; label: string; height?: number; 
         style={{ minHeight: `${height}px` }}
       />
       {props.table && (
-        <table class="visually-hidden">
-          <caption>{props.label}</caption>
-          <thead>
-            <tr>
-              {props.table.columns.map((c) => (
-                <th key={c} scope="col">
-                  {c}
-                </th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {props.table.rows.map((r, i) => (
-              <tr key={i}>
-                {r.map((c, j) => (j === 0 ? <th key={j} scope="row">{c}</th> : <td key={j}>{c}</td>))}
+        // The wrapper hides it: a table ignores a 1px width and would widen the page.
+        <div class="visually-hidden">
+          <table>
+            <caption>{props.label}</caption>
+            <thead>
+              <tr>
+                {props.table.columns.map((c) => (
+                  <th key={c} scope="col">
+                    {c}
+                  </th>
+                ))}
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {props.table.rows.map((r, i) => (
+                <tr key={i}>
+                  {r.map((c, j) => (j === 0 ? <th key={j} scope="row">{c}</th> : <td key={j}>{c}</td>))}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
     </figure>
   );
