@@ -20,7 +20,7 @@ type Product = components['schemas']['ProductView'];
 const LEDGER_PAGE = 25;
 
 /** /products?sku=X: one product, its admin actions and (admins) its stock ledger. */
-export function ProductDetail(props: { sku: string; threshold: number | null; categories: readonly string[] }) {
+export function ProductDetail(props: { sku: string; categories: readonly string[] }) {
   const t = useT(m);
   const { isAdmin } = useSession();
   const [ledgerVersion, setLedgerVersion] = useState(0);
@@ -64,7 +64,7 @@ export function ProductDetail(props: { sku: string; threshold: number | null; ca
               <div>
                 <dt>{t('colStock')}</dt>
                 <dd>
-                  <StockCell stock={p.stock} threshold={props.threshold} />
+                  <StockCell stock={p.stock} status={p.stock_status} />
                 </dd>
               </div>
               <div>
@@ -141,15 +141,16 @@ function Ledger(props: { sku: string; name: string; version: number }) {
     [props.sku, offset, props.version],
   );
   const reason = (r: string) => ((REASONS as readonly string[]).includes(r) ? t(`reason_${r as (typeof REASONS)[number]}`) : r);
-  const rows = ledger.data ?? [];
+  const page = ledger.data;
+  const rows = page?.items ?? [];
   return (
     <section class="card ledger" aria-labelledby="ledger-h">
       <h2 id="ledger-h">{t('ledger')}</h2>
       {ledger.error ? (
         <ErrorState error={ledger.error} onRetry={ledger.reload} />
-      ) : !ledger.data ? (
+      ) : !page ? (
         <LoadingState />
-      ) : rows.length === 0 && offset === 0 ? (
+      ) : page.total === 0 ? (
         <EmptyState title={t('ledgerEmpty')} />
       ) : (
         <>
@@ -192,14 +193,7 @@ function Ledger(props: { sku: string; name: string; version: number }) {
               </tbody>
             </table>
           </div>
-          <Pagination
-            offset={offset}
-            limit={LEDGER_PAGE}
-            count={rows.length}
-            hasMore={rows.length === LEDGER_PAGE}
-            busy={ledger.loading}
-            onChange={setOffset}
-          />
+          <Pagination offset={page.offset} limit={page.limit} count={rows.length} total={page.total} busy={ledger.loading} onChange={setOffset} />
         </>
       )}
     </section>

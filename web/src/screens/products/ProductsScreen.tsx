@@ -32,29 +32,24 @@ const PAGE = 25;
 export default function ProductsScreen() {
   const { query } = useLocation();
   const { isAdmin } = useSession();
-  // The low-stock threshold the API uses (for the per-row badge) and the categories.
-  const stats = useApi((signal) => call(api.GET('/api/products/stats', { signal })), []);
   const categories = useApi((signal) => call(api.GET('/api/categories', { signal })), []);
-  const threshold = stats.data?.low_stock_threshold ?? null;
   const names = useMemo(() => (categories.data ?? []).map((c) => c.name), [categories.data]);
 
-  if (query['sku']) return <ProductDetail sku={query['sku']} threshold={threshold} categories={names} />;
+  if (query['sku']) return <ProductDetail sku={query['sku']} categories={names} />;
   const view = isAdmin && query['view'] === 'categories' ? 'categories' : 'products';
   return (
     <ProductsHome
       view={view}
-      threshold={threshold}
       categories={categories}
       names={names}
       initialCategory={query['category'] ?? ''}
-      onChanged={() => (stats.reload(), categories.reload())}
+      onChanged={categories.reload}
     />
   );
 }
 
 function ProductsHome(props: {
   view: 'products' | 'categories';
-  threshold: number | null;
   categories: ReturnType<typeof useApi<components['schemas']['CategoryView'][]>>;
   names: readonly string[];
   initialCategory: string;
@@ -94,7 +89,6 @@ function ProductsHome(props: {
       ) : (
         <ProductList
           key={props.initialCategory}
-          threshold={props.threshold}
           names={props.names}
           initialCategory={props.initialCategory}
           version={version}
@@ -119,7 +113,6 @@ function ProductsHome(props: {
 }
 
 function ProductList(props: {
-  threshold: number | null;
   names: readonly string[];
   initialCategory: string;
   version: number;
@@ -228,7 +221,7 @@ function ProductList(props: {
           </label>
         )}
       </form>
-      {props.threshold !== null && <p class="muted small">{t('lowHint', { n: props.threshold })}</p>}
+      <LowStockHint />
 
       {list.error ? (
         <ErrorState error={list.error} onRetry={list.reload} />
@@ -286,7 +279,7 @@ function ProductList(props: {
                     </td>
                     {isAdmin && <td class="num">{p.cost_price != null ? <Money value={p.cost_price} /> : t('none')}</td>}
                     <td class="num">
-                      <StockCell stock={p.stock} threshold={props.threshold} />
+                      <StockCell stock={p.stock} status={p.stock_status} />
                     </td>
                     <td>{p.is_active ? <span class="status-pill on">{t('active')}</span> : <span class="status-pill off">{t('inactive')}</span>}</td>
                     {isAdmin && (
@@ -344,4 +337,15 @@ function ProductList(props: {
       )}
     </>
   );
+}
+
+/**
+ * "Low: N or fewer" from the store's threshold, for information only: every row's badge is
+ * the server's own `stock_status`. Nothing is shown while it loads or if it fails.
+ */
+function LowStockHint() {
+  const t = useT(m);
+  const stats = useApi((signal) => call(api.GET('/api/products/stats', { signal })), []);
+  const n = stats.data?.low_stock_threshold;
+  return n != null ? <p class="muted small">{t('lowHint', { n })}</p> : null;
 }

@@ -8,7 +8,7 @@ import { useToast } from '../../components/Toast';
 import { useT } from '../../i18n';
 import { common } from '../../i18n/messages/common';
 import { products as m } from '../../i18n/messages/products';
-import { newIdempotencyKey, parseStockChange } from './logic';
+import { newIdempotencyKey, parseWholeNumber } from './logic';
 
 type Product = components['schemas']['ProductView'];
 type Reason = 'restock' | 'adjustment';
@@ -52,7 +52,9 @@ export function StockDialog(props: { product: Product | null; onClose: () => voi
   async function submit(e: Event) {
     e.preventDefault();
     if (!p || busy) return;
-    const n = parseStockChange(change, reason);
+    // Text to the integer the API takes; whether it is acceptable (non-zero, a restock
+    // positive, in range) is the server's answer, shown by FormError.
+    const n = parseWholeNumber(change);
     setInvalid(n === null);
     if (n === null) return;
     setBusy(true);
@@ -118,9 +120,7 @@ export function StockDialog(props: { product: Product | null; onClose: () => voi
             />
             <small id="stock-change-help" class={invalid ? 'field-error' : undefined}>
               {invalid
-                ? reason === 'restock'
-                  ? t('changeInvalidRestock')
-                  : t('changeInvalidAdjust')
+                ? t('wholeNumber')
                 : reason === 'restock'
                   ? t('changeRestockHint')
                   : t('changeAdjustHint')}

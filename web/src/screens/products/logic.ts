@@ -1,48 +1,17 @@
-// Pure helpers of the products screen (tested in logic.test.ts). Input checks only
-// mirror the API's documented formats so a typo is flagged before sending; the server
-// still decides.
-
-export type StockStatus = 'out' | 'low' | 'ok';
-
-/**
- * A product's stock state from the store's low-stock threshold as the API reports it
- * (`/api/products/stats.low_stock_threshold`), with the server's rule: low is
- * `stock <= threshold` (the `low_stock=true` filter), out is 0. `null` threshold
- * (stats not loaded yet): only "out" can be told.
- */
-export function stockStatus(stock: number, threshold: number | null): StockStatus {
-  if (stock <= 0) return 'out';
-  if (threshold !== null && stock <= threshold) return 'low';
-  return 'ok';
-}
-
-/** EAN-13 or UPC-A (12 digits) with a valid check digit: the format the API accepts. */
-export function isValidBarcode(code: string): boolean {
-  if (!/^\d{12,13}$/.test(code)) return false;
-  const digits = (code.length === 12 ? `0${code}` : code).split('').map(Number);
-  const check = digits.pop() as number;
-  const sum = digits.reduce((acc, d, i) => acc + d * (i % 2 === 0 ? 1 : 3), 0);
-  return (10 - (sum % 10)) % 10 === check;
-}
-
-export const SKU_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
-
-/** The API's money format for requests: digits with at most 2 decimals. */
-export function isMoneyInput(s: string): boolean {
-  return /^\d{1,13}(\.\d{1,2})?$/.test(s.trim());
-}
+// Pure helpers of the products screen (tested in logic.test.ts). No business rule lives
+// here: stock status, barcode, SKU, money and stock-change rules are the server's, which
+// answers `stock_status` on every product and a validation_failed / bad_request error
+// (shown next to the form) for anything it refuses.
 
 /**
- * The signed change a stock form asks for, or null when it is not acceptable: a
- * restock is a positive whole number, an adjustment any non-zero whole number.
+ * The whole number typed into a quantity field ("12", "+12", " -3 "), or null when the
+ * text is not one. This only turns text into the JSON integer the API takes; whether the
+ * number is acceptable (non-zero, a restock positive, in range) is the server's call.
  */
-export function parseStockChange(input: string, reason: 'restock' | 'adjustment'): number | null {
+export function parseWholeNumber(input: string): number | null {
   const s = input.trim().replace(/^\+/, '');
-  if (!/^-?\d{1,10}$/.test(s)) return null;
-  const n = Number(s);
-  if (n === 0 || Math.abs(n) > 1_000_000_000) return null;
-  if (reason === 'restock' && n < 0) return null;
-  return n;
+  if (!/^-?\d{1,15}$/.test(s)) return null;
+  return Number(s);
 }
 
 /**
