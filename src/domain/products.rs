@@ -198,7 +198,12 @@ where
 pub struct LookupQuery {
     /// What the till's scanner read, or what the cashier typed: a barcode (EAN-13 or
     /// UPC-A) or a SKU.
-    #[param(schema_with = super::schema::lookup_code)]
+    #[param(
+        min_length = 1,
+        max_length = 64,
+        pattern = "\\S",
+        example = "8991234000010"
+    )]
     pub code: String,
 }
 
@@ -328,8 +333,13 @@ pub async fn get(db: &Db, sku: &Sku, audience: Audience) -> DomainResult<Product
 /// The product a scan names: its barcode first, then its SKU (a code printed in-house is
 /// often the SKU itself).
 pub async fn lookup(db: &Db, code: &str, audience: Audience) -> DomainResult<ProductView> {
-    let code = required_text("code", code, 64)?;
-    let code = code.as_str();
+    // Anything that is no product's code is simply not found: a scanner can send noise.
+    let code = code.trim();
+    if code.is_empty() || code.chars().count() > 64 {
+        return Err(DomainError::validation(
+            "code must be 1 to 64 characters, not only blanks",
+        ));
+    }
     let by_barcode = match Barcode::recognise(code) {
         Some(barcode) => products::find_by_barcode(db.pool(), barcode.as_str()).await?,
         None => None,

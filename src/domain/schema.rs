@@ -65,10 +65,6 @@ pub fn name_200() -> RefOr<Schema> {
 pub fn optional_name_200() -> RefOr<Schema> {
     text(true, true, 200)
 }
-/// A scanned or typed code: a barcode or a SKU.
-pub fn lookup_code() -> RefOr<Schema> {
-    text(true, false, 64)
-}
 pub fn optional_text_50() -> RefOr<Schema> {
     text(false, true, 50)
 }

@@ -3246,8 +3246,13 @@ export interface operations {
     };
     products_lookup: {
         parameters: {
-            query?: {
-                code?: string;
+            query: {
+                /**
+                 * @description What the till's scanner read, or what the cashier typed: a barcode (EAN-13 or
+                 *     UPC-A) or a SKU.
+                 * @example 8991234000010
+                 */
+                code: string;
             };
             header?: never;
             path?: never;
