@@ -32,8 +32,15 @@ export function TaskPanel(props: { task: ActiveTask; onFinished: (status: TaskSt
   const [view, setView] = useState<TaskView | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [cancelling, setCancelling] = useState(false);
-  const finished = useRef(props.onFinished);
-  finished.current = props.onFinished;
+  const onFinished = useRef(props.onFinished);
+  onFinished.current = props.onFinished;
+  // Report the final state once, whether the poll or the Cancel answer sees it first.
+  const reported = useRef(false);
+  const finish = (status: TaskStatus) => {
+    if (reported.current) return;
+    reported.current = true;
+    onFinished.current(status);
+  };
 
   useEffect(() => {
     const ctl = new AbortController();
@@ -47,9 +54,10 @@ export function TaskPanel(props: { task: ActiveTask; onFinished: (status: TaskSt
         setError(null);
         setView(v);
         if (isFinal(v.status)) {
-          finished.current(v.status);
+          finish(v.status);
           return;
         }
+        if (reported.current) return;
       } catch (e) {
         if (ctl.signal.aborted) return;
         misses += 1;
@@ -70,7 +78,7 @@ export function TaskPanel(props: { task: ActiveTask; onFinished: (status: TaskSt
     try {
       const v = await call(api.POST('/api/tasks/{task_id}/cancel', { params: { path: { task_id: props.task.id } } }));
       setView(v);
-      if (isFinal(v.status)) finished.current(v.status);
+      if (isFinal(v.status)) finish(v.status);
     } catch (e) {
       setError(e);
     } finally {
