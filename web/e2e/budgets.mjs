@@ -76,7 +76,7 @@ try {
     });
     cdp.on('Network.loadingFinished', (e) => finished.set(e.requestId, e.encodedDataLength));
     await loginToDashboard(page, server.adminEmail, server.adminPassword);
-    await expect(page.getByRole('main').locator('svg').first()).toBeVisible();
+    await expect(page.getByRole('main').getByRole('img').first().locator('svg').first()).toBeVisible();
     await page.waitForLoadState('networkidle');
     const scripts = [...responses.entries()].filter(([, r]) => r.type === 'Script' || /\.m?js(\?|$)/.test(r.url));
     const transferred = scripts.reduce((sum, [id]) => sum + (finished.get(id) ?? 0), 0);

@@ -22,7 +22,7 @@ const SCREENS = [
   ['dashboard', async ({ page }) => {
     await go(page, 'dashboard');
     await expect(page.getByRole('heading', { name: T.dashboard, level: 1 })).toBeVisible();
-    await expect(page.getByRole('main').locator('svg').first()).toBeVisible();
+    await expect(page.getByRole('main').getByRole('img').first().locator('svg').first()).toBeVisible();
   }],
   ['pos-cart', async ({ page, product }) => {
     await go(page, 'pos');
@@ -49,7 +49,8 @@ const SCREENS = [
     await expect(page.getByLabel(/barcode/i)).toBeVisible();
   }, 'products'],
   ['stock-ledger', async ({ page, product }) => {
-    await go(page, 'products');
+    // From the products list the form was opened on: close the form, open the product.
+    await closeDialogs(page);
     await page.getByRole('link', { name: product.name }).or(page.getByRole('row', { name: new RegExp(product.sku) })).first().click();
     const ledger = page.getByRole('link', { name: /ledger|stock history/i }).or(page.getByRole('tab', { name: /ledger|stock history/i }));
     if (await ledger.count()) await ledger.first().click();
@@ -57,6 +58,7 @@ const SCREENS = [
     await expect(page.getByRole('main')).toContainText(/restock|adjustment|sale|import/i);
   }, 'products'],
   ['transactions', async ({ page }) => {
+    await closeDialogs(page);
     await go(page, 'transactions');
     await expect(page.getByRole('heading', { name: T.nav.transactions, level: 1 })).toBeVisible();
     await expect(page.getByRole('table').first()).toBeVisible();
@@ -83,7 +85,7 @@ const SCREENS = [
     const answered = page.waitForResponse((r) => /\/api\/predict(\/task\/|$)/.test(new URL(r.url()).pathname) && r.status() === 200);
     await page.getByRole('button', { name: T.predict }).first().click();
     await answered;
-    await expect(page.getByRole('main').locator('svg').first()).toBeVisible();
+    await expect(page.getByRole('main').getByRole('img').first().locator('svg').first()).toBeVisible();
   }],
   ['settings', async ({ page }) => {
     await go(page, 'settings');
@@ -100,6 +102,11 @@ const SCREENS = [
     await expect(page.getByRole('heading', { name: T.nav.assistant, level: 1 })).toBeVisible();
   }],
 ];
+
+/** Closes an open modal dialog (a form left open by the previous screen). */
+async function closeDialogs(/** @type {import('playwright-core').Page} */ page) {
+  for (let i = 0; i < 3 && (await page.getByRole('dialog').count()); i++) await page.keyboard.press('Escape');
+}
 
 for (const size of /** @type {const} */ (['tablet', 'desktop'])) {
   test(`every screen at ${size} size: screenshot and axe-core (no serious/critical)`, async () => {
