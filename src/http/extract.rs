@@ -40,7 +40,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
             })?;
         match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(Json(value)),
-            Err(rejection @ JsonRejection::JsonDataError(_)) => {
+            Err(JsonRejection::JsonDataError(_)) => {
                 // JSON has one kind of number: `3.0` is the integer 3 (JSON Schema, hence
                 // the OpenAPI document, agrees), but serde refuses it for an integer field.
                 // Read such a body again with integral floats written as integers; keep the
@@ -48,7 +48,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
                 integral_floats_as_integers(&bytes)
                     .and_then(|again| axum::Json::<T>::from_bytes(&again).ok())
                     .map(|axum::Json(value)| Json(value))
-                    .ok_or_else(|| json_rejection(rejection))
+                    .ok_or_else(|| invalid_field::<T>(&bytes))
             }
             Err(rejection) => Err(json_rejection(rejection)),
         }
@@ -97,6 +97,34 @@ fn integral_floats_as_integers(bytes: &[u8]) -> Option<Vec<u8>> {
     }
     let mut value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
     walk(&mut value).then(|| serde_json::to_vec(&value).ok())?
+}
+
+/// Well-formed JSON with a field that breaks its rule (a bad barcode, a negative price, a
+/// missing field): a validation failure naming the field, so a form can show it there.
+fn invalid_field<T: DeserializeOwned>(bytes: &[u8]) -> ApiError {
+    let mut reader = serde_json::Deserializer::from_slice(bytes);
+    let error = match serde_path_to_error::deserialize::<_, T>(&mut reader) {
+        Ok(_) => return ApiError::bad_request(StatusCode::BAD_REQUEST, "invalid request body"),
+        Err(error) => error,
+    };
+    let field = error.path().to_string();
+    let problem = error.inner().to_string();
+    // serde_json appends the position; the field name says more to a person.
+    let problem = problem
+        .split(" at line ")
+        .next()
+        .unwrap_or(&problem)
+        .to_owned();
+    let message = if field == "." {
+        format!("invalid request body: {problem}")
+    } else {
+        format!("{field}: {problem}")
+    };
+    DomainError::Validation {
+        message,
+        details: Some(serde_json::json!([{ "field": field, "error": problem }])),
+    }
+    .into()
 }
 
 fn json_rejection(rejection: JsonRejection) -> ApiError {

@@ -95,6 +95,17 @@ async fn bad_or_taken_barcodes_are_refused_and_change_nothing() {
             )
             .await;
         assert_error(&response, StatusCode::BAD_REQUEST);
+        // Named as the field's failure, so a form can show it on the field.
+        assert_eq!(
+            response.body["code"], "validation_failed",
+            "{}",
+            response.text
+        );
+        assert_eq!(
+            response.body["details"][0]["field"], "barcode",
+            "{}",
+            response.text
+        );
     }
     let taken = app
         .post(
