@@ -82,6 +82,27 @@ pub struct RecommendationList {
 
 impl Forecaster {
     pub async fn predict(&self, sku: &Sku, horizon: Horizon) -> DomainResult<Prediction> {
+        self.predict_with(sku, horizon, true)
+            .await?
+            .ok_or_else(|| DomainError::unexpected("a trained model was not served"))
+    }
+
+    /// The forecast from the stored active model only, never training: `None` when the
+    /// product has no active model covering the horizon (a chat turn must stay fast).
+    pub async fn predict_served(
+        &self,
+        sku: &Sku,
+        horizon: Horizon,
+    ) -> DomainResult<Option<Prediction>> {
+        self.predict_with(sku, horizon, false).await
+    }
+
+    async fn predict_with(
+        &self,
+        sku: &Sku,
+        horizon: Horizon,
+        train_missing: bool,
+    ) -> DomainResult<Option<Prediction>> {
         let days = horizon.days();
         let product = products::find_by_sku(self.db.pool(), sku.as_str())
             .await?
@@ -92,7 +113,14 @@ impl Forecaster {
         let today = calendar.today();
         let first_day = last_history_day.map_or(today, |d| d.max(today)) + Days::new(1);
 
-        let loaded = self.active_model(&product, first_day, days).await?;
+        let loaded = if train_missing {
+            self.active_model(&product, first_day, days).await?
+        } else {
+            match self.stored_model(&product, first_day, days).await? {
+                Some(loaded) => loaded,
+                None => return Ok(None),
+            }
+        };
         let forecast: Vec<&ForecastPoint> = loaded
             .model
             .forecast
@@ -137,13 +165,13 @@ impl Forecaster {
         let recommendation =
             recommendations::recommend(&product.sku, &product.name, product.stock, &demand);
 
-        Ok(Prediction {
+        Ok(Some(Prediction {
             product_sku: product.sku,
             chart_data: chart,
             recommendations: vec![recommendation],
             accuracy: Accuracy::from(&loaded.model.metrics),
             model: model_info(&loaded.version),
-        })
+        }))
     }
 
     /// Restock advice for every active product with an active model, most urgent first.
