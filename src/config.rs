@@ -228,6 +228,24 @@ pub struct Config {
     )]
     pub model_tolerance: f64,
 
+    /// How long a chat conversation is kept after its last use, in seconds.
+    #[arg(
+        long,
+        global = true,
+        env = "SIPREMS_CHAT_HISTORY_TTL",
+        default_value_t = 86_400
+    )]
+    pub chat_history_ttl_secs: u64,
+
+    /// Turns (messages and tool rounds) kept per chat conversation; older ones are dropped.
+    #[arg(
+        long,
+        global = true,
+        env = "SIPREMS_CHAT_HISTORY_TURNS",
+        default_value_t = 50
+    )]
+    pub chat_history_turns: usize,
+
     /// Log format: `pretty` for people, `json` for log collectors.
     #[arg(
         long,
@@ -277,6 +295,10 @@ impl Config {
 
     pub fn job_time_limit(&self) -> Duration {
         Duration::from_secs(self.job_time_limit_secs)
+    }
+
+    pub fn chat_history_ttl(&self) -> Duration {
+        Duration::from_secs(self.chat_history_ttl_secs.max(1))
     }
 
     pub fn request_timeout(&self) -> Duration {

@@ -8,6 +8,9 @@ use anyhow::Context;
 use tokio::sync::watch;
 
 use crate::config::Config;
+use crate::domain::assistant::builtin::BuiltIn;
+use crate::domain::assistant::history::{History, Limits};
+use crate::domain::assistant::{Assistant, Backend};
 use crate::domain::changes::Shop;
 use crate::domain::forecasting::{ForecastSettings, Forecaster};
 use crate::domain::settings;
@@ -30,6 +33,7 @@ pub struct Services {
     pub cache: Arc<ResponseCache>,
     pub queue: JobQueue,
     pub forecaster: Arc<Forecaster>,
+    pub assistant: Arc<Assistant>,
 }
 
 impl Services {
@@ -72,6 +76,21 @@ impl Services {
             model_store(&config, &db)?,
             forecast_settings,
         ));
+        let history = History::new(
+            shared.clone(),
+            Limits {
+                ttl: config.chat_history_ttl(),
+                max_turns: config.chat_history_turns.max(2),
+                max_sessions: MAX_CHAT_SESSIONS,
+            },
+        );
+        // The external providers (crates/llm) plug in here as `Backend::External`.
+        let assistant = Arc::new(Assistant::new(
+            shop.clone(),
+            forecaster.clone(),
+            history,
+            Backend::BuiltIn(BuiltIn),
+        ));
         Ok(Services {
             config: Arc::new(config),
             db,
@@ -80,6 +99,7 @@ impl Services {
             cache,
             queue,
             forecaster,
+            assistant,
         })
     }
 
@@ -109,6 +129,9 @@ impl Services {
         self.db.close().await;
     }
 }
+
+/// Chat sessions kept per user (the most recently used).
+const MAX_CHAT_SESSIONS: usize = 50;
 
 /// Connects and migrates, through PostgreSQL directly when the pooled URL goes through
 /// pgBouncer in transaction mode (migrations hold a session lock).
