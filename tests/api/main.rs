@@ -4,6 +4,7 @@ mod auth;
 mod bad_input;
 mod bounds;
 mod catalogue;
+mod chat;
 mod checkout;
 mod consequences;
 mod dashboard;
