@@ -770,7 +770,12 @@ impl BuiltIn {
                     Ok(ToolResult { figures: Figures::Restock(list), period }) => {
                         let period = period.map(|p| range_text(&p, lang)).unwrap_or_default();
                         let needed: Vec<_> = list.items.iter().filter(|r| r.gap > 0).collect();
-                        let mut out = if needed.is_empty() {
+                        let mut out = if list.items.is_empty() && !list.without_model.is_empty() {
+                            say(
+                                "No product has a trained forecast model yet, so I have no restock advice. I queued their training; ask again in a few minutes.".into(),
+                                "Belum ada produk yang punya model prediksi, jadi belum ada saran restock. Pelatihannya sudah dijadwalkan; coba tanya lagi beberapa menit lagi.".into(),
+                            )
+                        } else if needed.is_empty() {
                             say(
                                 format!("No product needs restocking for the next {days} days ({period})."),
                                 format!("Tidak ada produk yang perlu ditambah stoknya untuk {days} hari ke depan ({period})."),
@@ -793,10 +798,10 @@ impl BuiltIn {
                         for r in needed.iter().take(MAX_ACTIONS) {
                             answer.actions.push(Action::restock(&r.product_sku, &r.product, r.gap, r.suggestion.clone()));
                         }
-                        if !list.without_model.is_empty() {
+                        if !list.without_model.is_empty() && !list.items.is_empty() {
                             out.push_str(&say(
-                                format!("\n{} products have no forecast model yet, so they have no advice: {}.", list.without_model.len(), list.without_model.join(", ")),
-                                format!("\n{} produk belum punya model prediksi, jadi belum ada sarannya: {}.", list.without_model.len(), list.without_model.join(", ")),
+                                format!("\n{} products have no forecast model yet, so they have no advice (their training is queued): {}.", list.without_model.len(), list.without_model.join(", ")),
+                                format!("\n{} produk belum punya model prediksi, jadi belum ada sarannya (pelatihannya sudah dijadwalkan): {}.", list.without_model.len(), list.without_model.join(", ")),
                             ));
                         }
                         out

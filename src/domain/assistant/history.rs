@@ -139,7 +139,9 @@ impl History {
             .rank(
                 &index_key(meta.user_id),
                 session,
-                meta.updated_at,
+                // Microseconds: two turns in one millisecond still rank in order (and a
+                // double holds them exactly in Redis).
+                chrono::Utc::now().timestamp_micros(),
                 max_sessions,
                 ttl,
             )

@@ -64,10 +64,18 @@ impl SessionId {
 impl TryFrom<String> for SessionId {
     type Error = String;
 
+    /// Only the hyphenated form the server hands out (the document's pattern), so no
+    /// other spelling of an id reaches the store.
     fn try_from(text: String) -> Result<Self, Self::Error> {
-        uuid::Uuid::parse_str(text.trim())
+        let hyphenated = text.len() == 36
+            && text
+                .char_indices()
+                .all(|(i, c)| matches!(i, 8 | 13 | 18 | 23) == (c == '-'));
+        uuid::Uuid::parse_str(&text)
+            .ok()
+            .filter(|_| hyphenated)
             .map(|id| SessionId(id.hyphenated().to_string()))
-            .map_err(|_| "session_id must be a UUID".to_owned())
+            .ok_or_else(|| "session_id must be a UUID".to_owned())
     }
 }
 
@@ -97,7 +105,7 @@ impl ToSchema for SessionId {}
 #[serde(deny_unknown_fields)]
 pub struct ChatRequest {
     /// The question, 1 to 2000 characters.
-    #[schema(min_length = 1, max_length = 2000)]
+    #[schema(schema_with = crate::domain::schema::chat_message)]
     pub message: String,
     /// Continue this conversation; absent starts a new one.
     pub session_id: Option<SessionId>,
@@ -693,6 +701,8 @@ mod tests {
         assert!(check_message(&"é".repeat(2000)).is_ok());
         assert!(check_message("a\u{0}b").is_err());
         assert!(SessionId::try_from("not-a-uuid".to_owned()).is_err());
+        let simple = uuid::Uuid::new_v4().simple().to_string();
+        assert!(SessionId::try_from(simple).is_err());
         let id = SessionId::random();
         assert_eq!(SessionId::try_from(id.as_str().to_owned()).unwrap(), id);
     }

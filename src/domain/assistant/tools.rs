@@ -334,6 +334,14 @@ impl Toolbox<'_> {
                     .forecaster
                     .recommendations(days.unwrap_or(Horizon::WEEK))
                     .await?;
+                let missing: Vec<i64> = self
+                    .catalog
+                    .rows
+                    .iter()
+                    .filter(|p| list.without_model.contains(&p.sku))
+                    .map(|p| p.id)
+                    .collect();
+                self.queue_training(&missing).await?;
                 Ok(self.ahead(list.horizon_days as u64, Figures::Restock(list)))
             }
             ToolName::Forecast => {
@@ -388,6 +396,31 @@ impl Toolbox<'_> {
         }
     }
 
+    /// Never train inside a chat turn: products without a model are marked for the
+    /// queued retraining (the path a history change takes), which trains them shortly.
+    async fn queue_training(&self, product_ids: &[i64]) -> Result<(), ToolError> {
+        // Marked already: its training is on its way; a read spares the write.
+        let marked: Vec<i64> = models::stale_products(self.shop.db.pool())
+            .await
+            .map_err(|e| ToolError::Failed(e.into()))?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        let product_ids: Vec<i64> = product_ids
+            .iter()
+            .copied()
+            .filter(|id| !marked.contains(id))
+            .collect();
+        if product_ids.is_empty() {
+            return Ok(());
+        }
+        models::mark_stale(self.shop.db.pool(), Some(&product_ids), "asked in chat")
+            .await
+            .map_err(|e| ToolError::Failed(e.into()))?;
+        self.shop.retrain_stale(Retraining::Debounced).await?;
+        Ok(())
+    }
+
     async fn low_stock(&self) -> Result<ToolResult, ToolError> {
         let filter = ProductQuery {
             low_stock: Some(true),
@@ -413,7 +446,7 @@ impl Toolbox<'_> {
             .ok_or_else(|| ToolError::NotFound(format!("product {sku} not found")))?;
         let horizon = Horizon::try_from(i64::from(days.days()))
             .map_err(|e| ToolError::Invalid(e.to_string()))?;
-        let served = self.forecaster.predict_served(sku, horizon).await?;
+        let served = self.forecaster.forecast_served(sku, horizon).await?;
         let mut figures = ForecastFigures {
             sku: product.sku.clone(),
             name: product.name.clone(),
@@ -425,22 +458,14 @@ impl Toolbox<'_> {
             recommendation: None,
             model: None,
         };
-        let Some(prediction) = served else {
-            // Never train inside a chat turn: mark the product for the queued retraining
-            // (the same path a history change takes) and say so.
-            models::mark_stale(
-                self.shop.db.pool(),
-                Some(std::slice::from_ref(&product.id)),
-                "asked in chat",
-            )
-            .await
-            .map_err(|e| ToolError::Failed(e.into()))?;
-            self.shop.retrain_stale(Retraining::Debounced).await?;
+        let Some(served) = served else {
+            self.queue_training(std::slice::from_ref(&product.id))
+                .await?;
             figures.training_queued = true;
             return Ok(self.ahead(u64::from(days.days()), Figures::Forecast(Box::new(figures))));
         };
-        figures.daily = prediction
-            .chart_data
+        figures.daily = served
+            .days
             .iter()
             .filter_map(|p| {
                 Some(ForecastDay {
@@ -454,8 +479,8 @@ impl Toolbox<'_> {
         let total: f64 = figures.daily.iter().map(|d| d.predicted.max(0.0)).sum();
         figures.total_units = Some((total * 100.0).round() / 100.0);
         figures.available = true;
-        figures.recommendation = prediction.recommendations.into_iter().next();
-        figures.model = Some(prediction.model);
+        figures.recommendation = Some(served.recommendation);
+        figures.model = Some(served.model);
         let period = match (figures.daily.first(), figures.daily.last()) {
             (Some(first), Some(last)) => Period::parse(&first.date, &last.date).ok(),
             _ => None,

@@ -10,7 +10,9 @@ mod history;
 mod serving;
 mod training;
 
-pub use serving::{Accuracy, ChartPoint, ModelInfo, Prediction, RecommendationList};
+pub use serving::{
+    Accuracy, ChartPoint, ModelInfo, Prediction, RecommendationList, ServedForecast,
+};
 pub use training::{Outcome, TrainingOutcome};
 
 use std::sync::Arc;
