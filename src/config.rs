@@ -228,6 +228,76 @@ pub struct Config {
     )]
     pub model_tolerance: f64,
 
+    /// How long a chat conversation is kept after its last use, in seconds.
+    #[arg(
+        long,
+        global = true,
+        env = "SIPREMS_CHAT_HISTORY_TTL",
+        default_value_t = 86_400
+    )]
+    pub chat_history_ttl_secs: u64,
+
+    /// Turns (messages and tool rounds) kept per chat conversation; older ones are dropped.
+    #[arg(
+        long,
+        global = true,
+        env = "SIPREMS_CHAT_HISTORY_TURNS",
+        default_value_t = 50
+    )]
+    pub chat_history_turns: usize,
+
+    /// Who answers chat questions: `builtin` (offline, no key), `gemini`, or `openai` (any
+    /// OpenAI-compatible chat-completions endpoint: OpenAI, llama.cpp, Ollama, vLLM).
+    #[arg(
+        long,
+        global = true,
+        env = "SIPREMS_ASSISTANT_PROVIDER",
+        default_value = "builtin"
+    )]
+    pub assistant_provider: AssistantProvider,
+
+    /// Gemini API key (with `--assistant-provider gemini`); sent only in a header.
+    #[arg(long, global = true, env = "GEMINI_API_KEY", hide_env_values = true)]
+    pub gemini_api_key: Option<String>,
+
+    #[arg(long, global = true, env = "SIPREMS_GEMINI_MODEL", default_value = llm::DEFAULT_GEMINI_MODEL)]
+    pub gemini_model: String,
+
+    /// Where the Gemini API is (a proxy, or a test's stub).
+    #[arg(long, global = true, env = "SIPREMS_GEMINI_BASE_URL", default_value = llm::DEFAULT_GEMINI_BASE_URL)]
+    pub gemini_base_url: String,
+
+    /// An OpenAI-compatible endpoint up to its version (`/chat/completions` is appended).
+    #[arg(
+        long,
+        global = true,
+        env = "SIPREMS_OPENAI_BASE_URL",
+        default_value = "https://api.openai.com/v1"
+    )]
+    pub openai_base_url: String,
+
+    /// The model's name as that endpoint knows it (required with `openai`).
+    #[arg(long, global = true, env = "SIPREMS_OPENAI_MODEL")]
+    pub openai_model: Option<String>,
+
+    /// Sent as `Authorization: Bearer` when set; local servers usually need none.
+    #[arg(
+        long,
+        global = true,
+        env = "SIPREMS_OPENAI_API_KEY",
+        hide_env_values = true
+    )]
+    pub openai_api_key: Option<String>,
+
+    /// Seconds one call to an external provider may take (a streamed answer included).
+    #[arg(
+        long,
+        global = true,
+        env = "SIPREMS_ASSISTANT_TIMEOUT",
+        default_value_t = 30
+    )]
+    pub assistant_timeout_secs: u64,
+
     /// Log format: `pretty` for people, `json` for log collectors.
     #[arg(
         long,
@@ -236,6 +306,15 @@ pub struct Config {
         default_value = "pretty"
     )]
     pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AssistantProvider {
+    #[value(name = "builtin")]
+    BuiltIn,
+    Gemini,
+    #[value(name = "openai")]
+    OpenAi,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -277,6 +356,10 @@ impl Config {
 
     pub fn job_time_limit(&self) -> Duration {
         Duration::from_secs(self.job_time_limit_secs)
+    }
+
+    pub fn chat_history_ttl(&self) -> Duration {
+        Duration::from_secs(self.chat_history_ttl_secs.max(1))
     }
 
     pub fn request_timeout(&self) -> Duration {

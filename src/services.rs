@@ -7,7 +7,10 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio::sync::watch;
 
-use crate::config::Config;
+use crate::config::{AssistantProvider, Config};
+use crate::domain::assistant::builtin::BuiltIn;
+use crate::domain::assistant::history::{History, Limits};
+use crate::domain::assistant::{Assistant, Backend};
 use crate::domain::changes::Shop;
 use crate::domain::forecasting::{ForecastSettings, Forecaster};
 use crate::domain::settings;
@@ -30,6 +33,7 @@ pub struct Services {
     pub cache: Arc<ResponseCache>,
     pub queue: JobQueue,
     pub forecaster: Arc<Forecaster>,
+    pub assistant: Arc<Assistant>,
 }
 
 impl Services {
@@ -72,6 +76,20 @@ impl Services {
             model_store(&config, &db)?,
             forecast_settings,
         ));
+        let history = History::new(
+            shared.clone(),
+            Limits {
+                ttl: config.chat_history_ttl(),
+                max_turns: config.chat_history_turns.max(2),
+                max_sessions: MAX_CHAT_SESSIONS,
+            },
+        );
+        let assistant = Arc::new(Assistant::new(
+            shop.clone(),
+            forecaster.clone(),
+            history,
+            assistant_backend(&config)?,
+        ));
         Ok(Services {
             config: Arc::new(config),
             db,
@@ -80,6 +98,7 @@ impl Services {
             cache,
             queue,
             forecaster,
+            assistant,
         })
     }
 
@@ -110,8 +129,42 @@ impl Services {
     }
 }
 
+/// Chat sessions kept per user (the most recently used).
+const MAX_CHAT_SESSIONS: usize = 50;
+
 /// Connects and migrates, through PostgreSQL directly when the pooled URL goes through
 /// pgBouncer in transaction mode (migrations hold a session lock).
+/// The built-in assistant, or the external chat model the configuration names.
+fn assistant_backend(config: &Config) -> anyhow::Result<Backend> {
+    let timeout = std::time::Duration::from_secs(config.assistant_timeout_secs.max(1));
+    let provider = match config.assistant_provider {
+        AssistantProvider::BuiltIn => return Ok(Backend::BuiltIn(BuiltIn)),
+        AssistantProvider::Gemini => {
+            let key = config
+                .gemini_api_key
+                .clone()
+                .context("the gemini assistant needs GEMINI_API_KEY")?;
+            let mut gemini = llm::GeminiConfig::new(key);
+            gemini.model = config.gemini_model.clone();
+            gemini.base_url = config.gemini_base_url.clone();
+            gemini.timeout = timeout;
+            llm::gemini(gemini)
+        }
+        AssistantProvider::OpenAi => {
+            let model = config
+                .openai_model
+                .clone()
+                .context("the openai assistant needs SIPREMS_OPENAI_MODEL")?;
+            let mut openai = llm::OpenAiConfig::new(config.openai_base_url.clone(), model);
+            openai.api_key = config.openai_api_key.clone();
+            openai.timeout = timeout;
+            llm::openai_compatible(openai)
+        }
+    };
+    let provider = provider.map_err(|e| anyhow::anyhow!("assistant provider: {}", e.0))?;
+    Ok(Backend::External(provider))
+}
+
 async fn open_database(config: &Config) -> anyhow::Result<Db> {
     let db = Db::connect(&config.database_url, config.db_max_connections)
         .await

@@ -1,6 +1,7 @@
 //! The shop's rules. Nothing here knows about HTTP: functions take the database handle
 //! and plain inputs, and return views or a [`DomainError`].
 
+pub mod assistant;
 pub mod auth;
 pub mod barcode;
 pub mod calendar;
@@ -58,6 +59,13 @@ pub enum DomainError {
     },
     #[error(transparent)]
     Storage(#[from] StorageError),
+    /// A dependency other than the database is down (the shared store holding chat
+    /// history): retry later.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The assistant's external chat model failed; `status` is 502, 503 or 504.
+    #[error("{message}")]
+    Provider { status: u16, message: String },
     /// A failure that is nobody's input (a broken invariant, a crashed task); the cause is
     /// kept for the log, the client sees a plain 500.
     #[error("{context}")]

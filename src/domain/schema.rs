@@ -56,6 +56,22 @@ fn text(required: bool, nullable: bool, max: usize) -> RefOr<Schema> {
         .into()
 }
 
+/// A chat message: trimmed, 1 to 2000 characters; line breaks and tabs may appear inside,
+/// no other control characters.
+pub fn chat_message() -> RefOr<Schema> {
+    let v = visible();
+    let inside = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]";
+    string(false)
+        .min_length(Some(1))
+        .pattern(Some(format!(
+            "^[{BLANK}]*{v}(?:{inside}{{0,1998}}{v})?[{BLANK}]*$"
+        )))
+        .description(Some(
+            "Text, trimmed: 1 to 2000 characters; line breaks and tabs allowed, no other control characters",
+        ))
+        .into()
+}
+
 pub fn name_100() -> RefOr<Schema> {
     text(true, false, 100)
 }

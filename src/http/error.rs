@@ -47,6 +47,9 @@ pub enum ErrorCode {
     RateLimited,
     /// 503: a dependency is down or the request took too long; retry later.
     Unavailable,
+    /// 502, 503 or 504: the assistant's external chat model failed or timed out; the
+    /// conversation is kept as it was, retry later.
+    AssistantProviderFailed,
     /// 500: a bug or an unexpected failure; the details are in the server log.
     Internal,
 }
@@ -132,7 +135,7 @@ impl ApiError {
         }
     }
 
-    fn status_and_body(&self) -> (StatusCode, ErrorBody) {
+    pub(crate) fn status_and_body(&self) -> (StatusCode, ErrorBody) {
         use ErrorCode as C;
         let body = |code: ErrorCode, error: String, details: Option<serde_json::Value>| ErrorBody {
             error,
@@ -196,6 +199,17 @@ impl ApiError {
                 DomainError::RateLimited { message, .. } => (
                     StatusCode::TOO_MANY_REQUESTS,
                     body(C::RateLimited, message.clone(), None),
+                ),
+                DomainError::Unavailable(message) => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    body(C::Unavailable, message.clone(), None),
+                ),
+                DomainError::Provider { status, message } => (
+                    StatusCode::from_u16(*status)
+                        .ok()
+                        .filter(|s| matches!(s.as_u16(), 502..=504))
+                        .unwrap_or(StatusCode::BAD_GATEWAY),
+                    body(C::AssistantProviderFailed, message.clone(), None),
                 ),
                 DomainError::Storage(StorageError::Unavailable(_)) => (
                     StatusCode::SERVICE_UNAVAILABLE,
@@ -395,6 +409,17 @@ mod tests {
                 StatusCode::UNPROCESSABLE_ENTITY,
             ),
             (DomainError::IdempotencyKeyInFlight, StatusCode::CONFLICT),
+            (
+                DomainError::Unavailable("x".into()),
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+            (
+                DomainError::Provider {
+                    status: 504,
+                    message: "x".into(),
+                },
+                StatusCode::GATEWAY_TIMEOUT,
+            ),
             (
                 DomainError::unexpected("x"),
                 StatusCode::INTERNAL_SERVER_ERROR,

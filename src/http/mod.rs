@@ -25,8 +25,8 @@ use utoipa_axum::routes;
 use crate::app::AppState;
 use error::ApiError;
 use routes::{
-    auth, categories, dashboard, events, operations, predictions, products, settings, transactions,
-    users,
+    auth, categories, chat, dashboard, events, operations, predictions, products, settings,
+    transactions, users,
 };
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -70,6 +70,11 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(predictions::scheduled))
         .routes(routes!(predictions::task))
         .routes(routes!(predictions::cancel))
+        .routes(routes!(chat::send))
+        .routes(routes!(chat::stream))
+        .routes(routes!(chat::sessions))
+        .routes(routes!(chat::history))
+        .routes(routes!(chat::delete))
         .routes(routes!(dashboard::stats))
         .routes(routes!(settings::get, settings::update))
         .routes(routes!(settings::status))

@@ -9,7 +9,7 @@
 //! must behave alike (expiry, caps, the rate-limit cell algorithm in Rust and in Lua) and
 //! are easiest to keep alike side by side.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Mutex;
@@ -48,6 +48,35 @@ pub trait SharedStore: Send + Sync {
     fn increment<'a>(&'a self, key: &'a str) -> SharedFuture<'a, i64>;
     /// Generic cell rate algorithm: `rate` requests per second with bursts of `burst`.
     fn admit<'a>(&'a self, key: &'a str, rate: f64, burst: u32) -> SharedFuture<'a, Admission>;
+    /// Appends `value` to the list at `key`, keeps only its newest `max_len` entries and
+    /// (re)sets the list's time to live: a bounded log (a chat history) in one atomic step.
+    fn push_bounded<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a str,
+        max_len: usize,
+        ttl: Duration,
+    ) -> SharedFuture<'a, ()>;
+    /// The list at `key`, oldest first (empty when absent). Lists are only written by
+    /// [`SharedStore::push_bounded`], so the answer is bounded too.
+    fn list<'a>(&'a self, key: &'a str) -> SharedFuture<'a, Vec<String>>;
+    /// Sets `member`'s score in the ranked index at `key`, keeps only the `max_members`
+    /// highest-scored members and (re)sets the index's time to live. An index (a user's
+    /// chat sessions by last use) is how related keys are found without scanning keys.
+    fn rank<'a>(
+        &'a self,
+        key: &'a str,
+        member: &'a str,
+        score: i64,
+        max_members: usize,
+        ttl: Duration,
+    ) -> SharedFuture<'a, ()>;
+    /// At most `limit` members of the index at `key`, highest score first.
+    fn ranked<'a>(&'a self, key: &'a str, limit: usize) -> SharedFuture<'a, Vec<(String, i64)>>;
+    /// Removes `member` from the index at `key`.
+    fn unrank<'a>(&'a self, key: &'a str, member: &'a str) -> SharedFuture<'a, ()>;
+    /// (Re)sets the time to live of a value, list or index; absent keys stay absent.
+    fn expire<'a>(&'a self, key: &'a str, ttl: Duration) -> SharedFuture<'a, ()>;
     /// Number of keys and bytes used, as far as the backend can tell.
     fn usage(&self) -> SharedFuture<'_, (u64, u64)>;
     fn ping(&self) -> SharedFuture<'_, ()>;
@@ -67,6 +96,10 @@ pub struct RedisStore {
     prefix: String,
     timeout: Duration,
     admit_script: redis::Script,
+}
+
+fn ttl_millis(ttl: Duration) -> u64 {
+    ttl.as_millis().clamp(1, u64::MAX as u128) as u64
 }
 
 /// How long calls fail at once after a failed one; the first call after it tries Redis.
@@ -155,6 +188,17 @@ impl RedisStore {
         self.note(result)
     }
 
+    /// Runs a pipeline (a MULTI/EXEC transaction when built with `atomic()`), bounded in
+    /// time like every other call.
+    async fn run_pipe(&self, pipe: redis::Pipeline) -> Result<(), SharedError> {
+        let mut connection = self.connection().await?;
+        let result = tokio::time::timeout(self.timeout, pipe.query_async::<()>(&mut connection))
+            .await
+            .map_err(|_| SharedError::Timeout)
+            .and_then(|answer| answer.map_err(SharedError::from));
+        self.note(result)
+    }
+
     /// Remembers whether Redis just answered, for the pause after a failure.
     fn note<T>(&self, result: Result<T, SharedError>) -> Result<T, SharedError> {
         let mut failed_at = self.failed_at.lock().unwrap_or_else(|e| e.into_inner());
@@ -227,6 +271,122 @@ impl SharedStore for RedisStore {
         })
     }
 
+    fn push_bounded<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a str,
+        max_len: usize,
+        ttl: Duration,
+    ) -> SharedFuture<'a, ()> {
+        Box::pin(async move {
+            let key = self.key(key);
+            let keep = max_len.max(1) as i64;
+            let mut pipe = redis::pipe();
+            pipe.atomic()
+                .cmd("RPUSH")
+                .arg(&key)
+                .arg(value)
+                .ignore()
+                .cmd("LTRIM")
+                .arg(&key)
+                .arg(-keep)
+                .arg(-1)
+                .ignore()
+                .cmd("PEXPIRE")
+                .arg(&key)
+                .arg(ttl_millis(ttl))
+                .ignore();
+            self.run_pipe(pipe).await
+        })
+    }
+
+    fn list<'a>(&'a self, key: &'a str) -> SharedFuture<'a, Vec<String>> {
+        Box::pin(async move {
+            self.run(
+                redis::cmd("LRANGE")
+                    .arg(self.key(key))
+                    .arg(0)
+                    .arg(-1)
+                    .clone(),
+            )
+            .await
+        })
+    }
+
+    fn rank<'a>(
+        &'a self,
+        key: &'a str,
+        member: &'a str,
+        score: i64,
+        max_members: usize,
+        ttl: Duration,
+    ) -> SharedFuture<'a, ()> {
+        Box::pin(async move {
+            let key = self.key(key);
+            // Ranks 0..=-(max+1) are the lowest scores beyond the newest `max_members`.
+            let drop_through = -(max_members.max(1) as i64) - 1;
+            let mut pipe = redis::pipe();
+            pipe.atomic()
+                .cmd("ZADD")
+                .arg(&key)
+                .arg(score)
+                .arg(member)
+                .ignore()
+                .cmd("ZREMRANGEBYRANK")
+                .arg(&key)
+                .arg(0)
+                .arg(drop_through)
+                .ignore()
+                .cmd("PEXPIRE")
+                .arg(&key)
+                .arg(ttl_millis(ttl))
+                .ignore();
+            self.run_pipe(pipe).await
+        })
+    }
+
+    fn ranked<'a>(&'a self, key: &'a str, limit: usize) -> SharedFuture<'a, Vec<(String, i64)>> {
+        Box::pin(async move {
+            if limit == 0 {
+                return Ok(Vec::new());
+            }
+            let flat: Vec<(String, f64)> = self
+                .run(
+                    redis::cmd("ZREVRANGE")
+                        .arg(self.key(key))
+                        .arg(0)
+                        .arg(limit as i64 - 1)
+                        .arg("WITHSCORES")
+                        .clone(),
+                )
+                .await?;
+            Ok(flat.into_iter().map(|(m, s)| (m, s as i64)).collect())
+        })
+    }
+
+    fn unrank<'a>(&'a self, key: &'a str, member: &'a str) -> SharedFuture<'a, ()> {
+        Box::pin(async move {
+            let _: i64 = self
+                .run(redis::cmd("ZREM").arg(self.key(key)).arg(member).clone())
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn expire<'a>(&'a self, key: &'a str, ttl: Duration) -> SharedFuture<'a, ()> {
+        Box::pin(async move {
+            let _: i64 = self
+                .run(
+                    redis::cmd("PEXPIRE")
+                        .arg(self.key(key))
+                        .arg(ttl_millis(ttl))
+                        .clone(),
+                )
+                .await?;
+            Ok(())
+        })
+    }
+
     fn usage(&self) -> SharedFuture<'_, (u64, u64)> {
         Box::pin(async move {
             let keys: u64 = self.run(redis::cmd("DBSIZE")).await?;
@@ -264,8 +424,15 @@ pub struct InProcessStore {
     counters: Mutex<HashMap<String, i64>>,
     /// Theoretical arrival time per rate-limit key.
     cells: Mutex<HashMap<String, Instant>>,
+    /// Bounded lists (chat histories), with their expiry.
+    lists: Mutex<HashMap<String, (Instant, VecDeque<String>)>>,
+    /// Ranked indexes (a user's chat sessions): member and score, with their expiry.
+    indexes: Mutex<HashMap<String, (Instant, Ranked)>>,
     caps: Caps,
 }
+
+/// A ranked index's members and scores, highest first.
+type Ranked = Vec<(String, i64)>;
 
 /// Most entries each map of an [`InProcessStore`] holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -273,6 +440,8 @@ pub struct Caps {
     pub values: usize,
     pub counters: usize,
     pub cells: usize,
+    /// Lists and ranked indexes, each (every one is bounded in length by its writer).
+    pub collections: usize,
 }
 
 impl Caps {
@@ -283,6 +452,7 @@ impl Caps {
         values: 50_000,
         counters: 1_000,
         cells: 100_000,
+        collections: 20_000,
     };
 }
 
@@ -345,6 +515,8 @@ impl InProcessStore {
             values: Mutex::default(),
             counters: Mutex::default(),
             cells: Mutex::default(),
+            lists: Mutex::default(),
+            indexes: Mutex::default(),
             caps,
         }
     }
@@ -439,6 +611,14 @@ impl SharedStore for InProcessStore {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .remove(key.as_ref());
+            self.lists
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(key.as_ref());
+            self.indexes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(key.as_ref());
             Ok(())
         })
     }
@@ -479,6 +659,122 @@ impl SharedStore for InProcessStore {
             }
             cells.insert(key.into_owned(), new_tat);
             Ok(Admission::Allowed)
+        })
+    }
+
+    fn push_bounded<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a str,
+        max_len: usize,
+        ttl: Duration,
+    ) -> SharedFuture<'a, ()> {
+        Box::pin(async move {
+            let key = bounded_key(key).into_owned();
+            let now = Instant::now();
+            let mut lists = self.lists.lock().unwrap_or_else(|e| e.into_inner());
+            let live = lists.get(&key).is_some_and(|(expires, _)| *expires > now);
+            if !live {
+                lists.remove(&key);
+                make_room(&mut lists, self.caps.collections, now, |(expires, _)| {
+                    *expires
+                });
+            }
+            let (expires, items) = lists.entry(key).or_insert_with(|| (now, VecDeque::new()));
+            items.push_back(value.to_owned());
+            while items.len() > max_len.max(1) {
+                items.pop_front();
+            }
+            *expires = now + ttl;
+            Ok(())
+        })
+    }
+
+    fn list<'a>(&'a self, key: &'a str) -> SharedFuture<'a, Vec<String>> {
+        Box::pin(async move {
+            let key = bounded_key(key);
+            let lists = self.lists.lock().unwrap_or_else(|e| e.into_inner());
+            Ok(lists
+                .get(key.as_ref())
+                .filter(|(expires, _)| *expires > Instant::now())
+                .map(|(_, items)| items.iter().cloned().collect())
+                .unwrap_or_default())
+        })
+    }
+
+    fn rank<'a>(
+        &'a self,
+        key: &'a str,
+        member: &'a str,
+        score: i64,
+        max_members: usize,
+        ttl: Duration,
+    ) -> SharedFuture<'a, ()> {
+        Box::pin(async move {
+            let key = bounded_key(key).into_owned();
+            let now = Instant::now();
+            let mut indexes = self.indexes.lock().unwrap_or_else(|e| e.into_inner());
+            let live = indexes.get(&key).is_some_and(|(expires, _)| *expires > now);
+            if !live {
+                indexes.remove(&key);
+                make_room(&mut indexes, self.caps.collections, now, |(expires, _)| {
+                    *expires
+                });
+            }
+            let (expires, members) = indexes.entry(key).or_insert_with(|| (now, Vec::new()));
+            members.retain(|(m, _)| m != member);
+            members.push((member.to_owned(), score));
+            // Highest score first, as Redis ranks them (ties by member, descending).
+            members.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| b.0.cmp(&a.0)));
+            members.truncate(max_members.max(1));
+            *expires = now + ttl;
+            Ok(())
+        })
+    }
+
+    fn ranked<'a>(&'a self, key: &'a str, limit: usize) -> SharedFuture<'a, Vec<(String, i64)>> {
+        Box::pin(async move {
+            let key = bounded_key(key);
+            let indexes = self.indexes.lock().unwrap_or_else(|e| e.into_inner());
+            Ok(indexes
+                .get(key.as_ref())
+                .filter(|(expires, _)| *expires > Instant::now())
+                .map(|(_, members)| members.iter().take(limit).cloned().collect())
+                .unwrap_or_default())
+        })
+    }
+
+    fn unrank<'a>(&'a self, key: &'a str, member: &'a str) -> SharedFuture<'a, ()> {
+        Box::pin(async move {
+            let key = bounded_key(key);
+            let mut indexes = self.indexes.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((_, members)) = indexes.get_mut(key.as_ref()) {
+                members.retain(|(m, _)| m != member);
+            }
+            Ok(())
+        })
+    }
+
+    fn expire<'a>(&'a self, key: &'a str, ttl: Duration) -> SharedFuture<'a, ()> {
+        Box::pin(async move {
+            let key = bounded_key(key);
+            let now = Instant::now();
+            let deadline = now + ttl;
+            let mut values = self.values.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((expires, _)) = values.get_mut(key.as_ref()).filter(|(e, _)| *e > now) {
+                *expires = deadline;
+            }
+            drop(values);
+            let mut lists = self.lists.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((expires, _)) = lists.get_mut(key.as_ref()).filter(|(e, _)| *e > now) {
+                *expires = deadline;
+            }
+            drop(lists);
+            let mut indexes = self.indexes.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((expires, _)) = indexes.get_mut(key.as_ref()).filter(|(e, _)| *e > now) {
+                *expires = deadline;
+            }
+            Ok(())
         })
     }
 
@@ -552,6 +848,7 @@ mod tests {
         values: 100,
         counters: 5,
         cells: 100,
+        collections: 10,
     };
 
     #[tokio::test]
@@ -655,5 +952,46 @@ mod tests {
         assert!(bytes <= (MAX_KEY_BYTES + 1) as u64, "{bytes} bytes");
         assert_eq!(bounded_key("short"), "short");
         assert!(bounded_key(&"é".repeat(300)).len() <= MAX_KEY_BYTES);
+    }
+
+    #[tokio::test]
+    async fn in_process_lists_and_indexes_are_bounded_and_expire() {
+        let store = InProcessStore::with_caps(SMALL);
+        let day = Duration::from_secs(86_400);
+        for i in 0..7 {
+            store
+                .push_bounded("chat:a", &i.to_string(), 5, day)
+                .await
+                .unwrap();
+        }
+        assert_eq!(
+            store.list("chat:a").await.unwrap(),
+            ["2", "3", "4", "5", "6"]
+        );
+        for (i, member) in ["s1", "s2", "s3", "s4"].iter().enumerate() {
+            store.rank("idx", member, i as i64, 3, day).await.unwrap();
+        }
+        store.rank("idx", "s2", 10, 3, day).await.unwrap();
+        let ranked = store.ranked("idx", 10).await.unwrap();
+        let members: Vec<&str> = ranked.iter().map(|(m, _)| m.as_str()).collect();
+        assert_eq!(members, ["s2", "s4", "s3"]);
+        store.unrank("idx", "s4").await.unwrap();
+        assert_eq!(store.ranked("idx", 10).await.unwrap().len(), 2);
+        store
+            .expire("chat:a", Duration::from_millis(20))
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        assert!(store.list("chat:a").await.unwrap().is_empty());
+        // Past the cap, the lists closest to expiry make room.
+        for i in 0..50 {
+            store
+                .push_bounded(&format!("chat:{i}"), "x", 5, day)
+                .await
+                .unwrap();
+            assert!(store.lists.lock().unwrap().len() <= SMALL.collections);
+        }
+        store.delete("idx").await.unwrap();
+        assert!(store.ranked("idx", 10).await.unwrap().is_empty());
     }
 }

@@ -4,7 +4,7 @@ mod recorder;
 mod route_summary;
 
 pub use self::recorder::{Metrics, names};
-pub use self::route_summary::{MetricsSummary, RouteSummary};
+pub use self::route_summary::{AssistantSummary, MetricsSummary, RouteSummary};
 
 use tracing_subscriber::EnvFilter;
 

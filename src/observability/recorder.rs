@@ -38,6 +38,13 @@ pub mod names {
     /// Gauge: seconds since this instance started.
     pub const UPTIME: &str = "siprems_uptime_seconds";
 
+    /// Counter: assistant turns answered, by `provider`.
+    pub const CHATS: &str = "siprems_chats_total";
+    /// Counter: assistant tool calls, by `tool` (a fixed set of names).
+    pub const CHAT_TOOL_CALLS: &str = "siprems_chat_tool_calls_total";
+    /// Histogram (seconds): time the assistant's provider took per turn, by `provider`.
+    pub const CHAT_PROVIDER_DURATION: &str = "siprems_chat_provider_duration_seconds";
+
     /// The `route` label of requests that matched no route.
     pub const UNMATCHED_ROUTE: &str = "unmatched";
 }
@@ -53,6 +60,8 @@ pub struct Metrics {
     prometheus: PrometheusHandle,
     summaries: Arc<RouteSummaries>,
     started: Instant,
+    /// The assistant's counts for the JSON view (the Prometheus text has them as well).
+    chats: std::sync::Mutex<super::route_summary::AssistantSummary>,
     /// Milliseconds after `started` when upkeep is next due.
     next_upkeep_ms: AtomicU64,
 }
@@ -74,6 +83,7 @@ impl Metrics {
             prometheus: handle,
             summaries,
             started: Instant::now(),
+            chats: Default::default(),
             next_upkeep_ms: AtomicU64::new(UPKEEP_INTERVAL.as_millis() as u64),
         };
         metrics.record(describe);
@@ -106,10 +116,34 @@ impl Metrics {
         self.maybe_upkeep();
     }
 
+    /// Counts one assistant turn: its provider, the tools it called (names from a fixed
+    /// set) and how long the provider took.
+    pub fn record_chat(&self, provider: &'static str, tools: &[&'static str], latency: Duration) {
+        self.record(|| {
+            counter!(names::CHATS, "provider" => provider).increment(1);
+            for &tool in tools {
+                counter!(names::CHAT_TOOL_CALLS, "tool" => tool).increment(1);
+            }
+            histogram!(names::CHAT_PROVIDER_DURATION, "provider" => provider)
+                .record(latency.as_secs_f64());
+        });
+        let mut chats = self.chats.lock().unwrap_or_else(|e| e.into_inner());
+        chats.chats += 1;
+        for &tool in tools {
+            *chats.tool_calls.entry(tool.to_owned()).or_default() += 1;
+        }
+        let ms = latency.as_secs_f64() * 1000.0;
+        chats.provider_total_ms += ms;
+        chats.provider_max_ms = chats.provider_max_ms.max(ms);
+        chats.provider_avg_ms = chats.provider_total_ms / chats.chats as f64;
+    }
+
     /// The JSON view: per-route counts and latency quantiles since the start.
     pub fn summary(&self, uptime: Duration) -> MetricsSummary {
         self.upkeep();
-        self.summaries.summary(uptime)
+        let mut summary = self.summaries.summary(uptime);
+        summary.assistant = self.chats.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        summary
     }
 
     /// Prometheus text exposition format (version 0.0.4), from the exporter's handle.
@@ -237,6 +271,21 @@ fn describe() {
         names::HTTP_REQUEST_DURATION,
         Unit::Seconds,
         "HTTP request latency by route."
+    );
+    describe_counter!(
+        names::CHATS,
+        Unit::Count,
+        "Assistant turns answered, by provider."
+    );
+    describe_counter!(
+        names::CHAT_TOOL_CALLS,
+        Unit::Count,
+        "Assistant tool calls, by tool."
+    );
+    describe_histogram!(
+        names::CHAT_PROVIDER_DURATION,
+        Unit::Seconds,
+        "Time the assistant's provider took per turn."
     );
     describe_gauge!(
         names::UPTIME,

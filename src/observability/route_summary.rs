@@ -38,6 +38,18 @@ pub struct MetricsSummary {
     pub total_server_errors: u64,
     pub uptime_seconds: u64,
     pub routes: BTreeMap<String, RouteSummary>,
+    /// The assistant's turns, tool calls by tool and provider time.
+    pub assistant: AssistantSummary,
+}
+
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct AssistantSummary {
+    pub chats: u64,
+    pub tool_calls: BTreeMap<String, u64>,
+    pub provider_avg_ms: f64,
+    pub provider_max_ms: f64,
+    #[serde(skip)]
+    pub provider_total_ms: f64,
 }
 
 /// The recorder behind the JSON view.
@@ -81,6 +93,7 @@ impl RouteSummaries {
             total_server_errors: routes.values().map(|s| s.server_errors).sum(),
             uptime_seconds: uptime.as_secs(),
             routes,
+            assistant: AssistantSummary::default(),
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod models;
 pub mod products;
 pub mod reports;
 pub mod sales;
+pub mod sales_figures;
 pub mod secrets;
 pub mod settings;
 pub mod tokens;

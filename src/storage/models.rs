@@ -205,6 +205,19 @@ pub async fn clear_stale<'e, E: Executor<'e, Database = Any>>(
 }
 
 /// Daily units and promo units of one product, by business day, oldest first.
+/// The last business day with a sale of the product (one index lookup).
+pub async fn last_sale_day<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    product_id: i64,
+) -> StorageResult<Option<String>> {
+    let (day,): (Option<String>,) =
+        sqlx::query_as("SELECT MAX(business_date) FROM sale_items WHERE product_id = $1")
+            .bind(product_id)
+            .fetch_one(db)
+            .await?;
+    Ok(day)
+}
+
 pub async fn daily_units<'e, E: Executor<'e, Database = Any>>(
     db: E,
     product_id: i64,

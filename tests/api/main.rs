@@ -5,6 +5,7 @@ mod bad_input;
 mod barcodes;
 mod bounds;
 mod catalogue;
+mod chat;
 mod checkout;
 mod consequences;
 mod dashboard;

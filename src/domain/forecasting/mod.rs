@@ -10,7 +10,9 @@ mod history;
 mod serving;
 mod training;
 
-pub use serving::{Accuracy, ChartPoint, ModelInfo, Prediction, RecommendationList};
+pub use serving::{
+    Accuracy, ChartPoint, ModelInfo, Prediction, RecommendationList, ServedForecast,
+};
 pub use training::{Outcome, TrainingOutcome};
 
 use std::sync::Arc;
@@ -202,6 +204,22 @@ impl Forecaster {
         Ok(Loaded { version, model })
     }
 
+    /// The active model of a product if it covers `days` days from `first_day`.
+    async fn stored_model(
+        &self,
+        product: &products::ProductRow,
+        first_day: NaiveDate,
+        days: usize,
+    ) -> DomainResult<Option<Loaded>> {
+        match models::active(self.db.pool(), product.id).await? {
+            Some(version) => {
+                let loaded = self.load(version).await?;
+                Ok(covers(&loaded, first_day, days).then_some(loaded))
+            }
+            None => Ok(None),
+        }
+    }
+
     /// The active model of a product, trained on first use.
     async fn active_model(
         &self,
@@ -209,24 +227,9 @@ impl Forecaster {
         first_day: NaiveDate,
         days: usize,
     ) -> DomainResult<Loaded> {
-        let covers = |loaded: &Loaded| {
-            let last_needed = first_day + Days::new(days as u64 - 1);
-            loaded
-                .model
-                .forecast
-                .first()
-                .is_some_and(|p| p.date <= first_day)
-                && loaded
-                    .model
-                    .forecast
-                    .last()
-                    .is_some_and(|p| p.date >= last_needed)
-        };
-        if let Some(version) = models::active(self.db.pool(), product.id).await? {
-            let loaded = self.load(version).await?;
-            if covers(&loaded) {
-                return Ok(loaded);
-            }
+        let covers = |loaded: &Loaded| covers(loaded, first_day, days);
+        if let Some(loaded) = self.stored_model(product, first_day, days).await? {
+            return Ok(loaded);
         }
         let result = self.train(product).await?;
         if result.outcome == Outcome::Skipped {
@@ -293,6 +296,14 @@ pub(super) fn model_info(version: &models::ModelVersionRow) -> ModelInfo {
         trained_at: millis_to_rfc3339(version.created_at),
         trained_through: version.trained_through.clone(),
     }
+}
+
+/// Whether a loaded model's stored forecast covers `days` days from `first_day`.
+fn covers(loaded: &Loaded, first_day: NaiveDate, days: usize) -> bool {
+    let last_needed = first_day + Days::new(days as u64 - 1);
+    let forecast = &loaded.model.forecast;
+    forecast.first().is_some_and(|p| p.date <= first_day)
+        && forecast.last().is_some_and(|p| p.date >= last_needed)
 }
 
 pub(super) fn round2(value: f64) -> f64 {

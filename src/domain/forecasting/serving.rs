@@ -72,6 +72,16 @@ pub struct Prediction {
     pub model: ModelInfo,
 }
 
+/// A forecast as the stored model gives it, without the chart's history: what a chat
+/// turn needs, fast.
+#[derive(Debug, Clone)]
+pub struct ServedForecast {
+    /// Point forecast and 95% interval per day, rounded as `predict` rounds them.
+    pub days: Vec<ChartPoint>,
+    pub recommendation: Recommendation,
+    pub model: ModelInfo,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct RecommendationList {
     pub horizon_days: usize,
@@ -144,6 +154,64 @@ impl Forecaster {
             accuracy: Accuracy::from(&loaded.model.metrics),
             model: model_info(&loaded.version),
         })
+    }
+
+    /// The forecast `predict` would answer, from the stored active model only and never
+    /// training: `None` when the product has no active model covering the horizon. The
+    /// same days, figures and advice as `predict`, without its chart history.
+    pub async fn forecast_served(
+        &self,
+        sku: &Sku,
+        horizon: Horizon,
+    ) -> DomainResult<Option<ServedForecast>> {
+        let days = horizon.days();
+        let product = products::find_by_sku(self.db.pool(), sku.as_str())
+            .await?
+            .ok_or_else(|| DomainError::not_found(format!("product {sku}")))?;
+        let calendar = settings::calendar(&self.db).await?;
+        let last_history_day = models::last_sale_day(self.db.pool(), product.id)
+            .await?
+            .as_deref()
+            .and_then(parse_day);
+        let today = calendar.today();
+        let first_day = last_history_day.map_or(today, |d| d.max(today)) + Days::new(1);
+        let Some(loaded) = self.stored_model(&product, first_day, days).await? else {
+            return Ok(None);
+        };
+        let forecast: Vec<&ForecastPoint> = loaded
+            .model
+            .forecast
+            .iter()
+            .filter(|p| p.date >= first_day)
+            .take(days)
+            .collect();
+        let demand: Vec<DayDemand> = forecast
+            .iter()
+            .map(|p| DayDemand {
+                date: p.date,
+                units: p.predicted,
+            })
+            .collect();
+        Ok(Some(ServedForecast {
+            days: forecast
+                .iter()
+                .map(|p| ChartPoint {
+                    date: format_date(p.date),
+                    actual: None,
+                    predicted: Some(round2(p.predicted)),
+                    lower: Some(round2(p.lower)),
+                    upper: Some(round2(p.upper)),
+                    event: None,
+                })
+                .collect(),
+            recommendation: recommendations::recommend(
+                &product.sku,
+                &product.name,
+                product.stock,
+                &demand,
+            ),
+            model: model_info(&loaded.version),
+        }))
     }
 
     /// Restock advice for every active product with an active model, most urgent first.

@@ -1,5 +1,6 @@
 pub mod auth;
 pub mod categories;
+pub mod chat;
 pub mod dashboard;
 pub mod events;
 pub mod operations;

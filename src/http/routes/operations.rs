@@ -60,7 +60,15 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, axum::Json<Rea
     checks.insert("cache", cache.to_owned());
     checks.insert("queue", "database".to_owned());
     checks.insert("model_store", state.forecaster.store_description());
-    checks.insert("assistant", "not configured".to_owned());
+    let assistant = state.assistant.status();
+    checks.insert(
+        "assistant",
+        match assistant.last_call_ok {
+            None => assistant.name.to_owned(),
+            Some(true) => format!("{}: last call ok", assistant.name),
+            Some(false) => format!("{}: last call failed", assistant.name),
+        },
+    );
     let (status, label) = match (database_ok, cache_ok) {
         (false, _) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
         (true, false) => (StatusCode::OK, "degraded"),
