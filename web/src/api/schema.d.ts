@@ -137,6 +137,92 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/chat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["assistant_send"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/chat/history/{session_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["assistant_history"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/chat/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["assistant_sessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/chat/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * One turn as Server-Sent Events: `tool` per tool call ({name, arguments}), `token` per
+         *     piece of the answer's text, then `done` with the same body `POST /api/chat` answers, or
+         *     `error` with an error body. Bad input or an unknown session is refused before the
+         *     stream starts, as a plain JSON error.
+         */
+        post: operations["assistant_stream"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/chat/{session_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete: operations["assistant_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/dashboard-stats": {
         parameters: {
             query?: never;
@@ -733,6 +819,32 @@ export interface components {
             wape: number;
         };
         /**
+         * @description A proposed action: nothing happens until the client sends `confirm` (with an
+         *     `Idempotency-Key`, so a double tap restocks once).
+         */
+        Action: {
+            confirm: components["schemas"]["Confirmation"];
+            kind: components["schemas"]["ActionKind"];
+            product_name: string;
+            product_sku: string;
+            /** Format: int64 */
+            quantity: number;
+            reason: string;
+        };
+        /** @enum {string} */
+        ActionKind: "restock";
+        AssistantSummary: {
+            /** Format: int64 */
+            chats: number;
+            /** Format: double */
+            provider_avg_ms: number;
+            /** Format: double */
+            provider_max_ms: number;
+            tool_calls: {
+                [key: string]: number;
+            };
+        };
+        /**
          * @description EAN-13 or UPC-A with a valid check digit; answered in its 13-digit form
          * @example 8991234500010
          */
@@ -790,6 +902,25 @@ export interface components {
             /** Format: double */
             upper?: number | null;
         };
+        ChatHistory: {
+            created_at: string;
+            /** @description Oldest first; only the newest turns are kept. */
+            messages: components["schemas"]["HistoryMessage"][];
+            session_id: string;
+            title: string;
+            updated_at: string;
+        };
+        ChatReply: {
+            actions: components["schemas"]["Action"][];
+            reply: components["schemas"]["Message"];
+            session_id: string;
+            sources: components["schemas"]["Source"][];
+        };
+        ChatRequest: {
+            /** @description Text, trimmed: 1 to 2000 characters; line breaks and tabs allowed, no other control characters */
+            message: string;
+            session_id?: null | components["schemas"]["SessionId"];
+        };
         CheckoutRequest: {
             items: components["schemas"]["CartLine"][];
             /**
@@ -797,6 +928,12 @@ export interface components {
              * @example 12500.00
              */
             paid_amount?: string | number | null;
+        };
+        /** @description The request that carries out an action once the user confirms it. */
+        Confirmation: {
+            body: Record<string, never>;
+            method: string;
+            path: string;
         };
         Credentials: {
             email: string;
@@ -831,6 +968,10 @@ export interface components {
             /** Format: int64 */
             units: number;
         };
+        Deleted: {
+            deleted: boolean;
+            session_id: string;
+        };
         /** @description Every error response's body. */
         ErrorBody: {
             code: components["schemas"]["ErrorCode"];
@@ -847,7 +988,7 @@ export interface components {
          *     handles differently. New codes may be added; existing ones keep their meaning.
          * @enum {string}
          */
-        ErrorCode: "validation_failed" | "bad_request" | "unauthenticated" | "forbidden" | "not_found" | "no_route" | "method_not_allowed" | "conflict" | "insufficient_stock" | "payload_too_large" | "unsupported_media_type" | "unprocessable" | "idempotency_key_reused" | "idempotency_key_in_flight" | "rate_limited" | "unavailable" | "internal";
+        ErrorCode: "validation_failed" | "bad_request" | "unauthenticated" | "forbidden" | "not_found" | "no_route" | "method_not_allowed" | "conflict" | "insufficient_stock" | "payload_too_large" | "unsupported_media_type" | "unprocessable" | "idempotency_key_reused" | "idempotency_key_in_flight" | "rate_limited" | "unavailable" | "assistant_provider_failed" | "internal";
         EventInput: {
             /**
              * Format: date
@@ -881,6 +1022,13 @@ export interface components {
         Health: {
             status: string;
         };
+        HistoryMessage: {
+            actions?: components["schemas"]["Action"][];
+            content: string;
+            role: components["schemas"]["MessageRole"];
+            sources?: components["schemas"]["Source"][];
+            timestamp: string;
+        };
         Horizon: number;
         LedgerEntryView: {
             /** Format: int64 */
@@ -900,9 +1048,16 @@ export interface components {
             user: components["schemas"]["UserView"];
         };
         Message: {
-            message: string;
+            content: string;
+            role: components["schemas"]["MessageRole"];
+            /** @description RFC 3339. */
+            timestamp: string;
         };
+        /** @enum {string} */
+        MessageRole: "user" | "assistant";
         MetricsSummary: {
+            /** @description The assistant's turns, tool calls by tool and provider time. */
+            assistant: components["schemas"]["AssistantSummary"];
             routes: {
                 [key: string]: components["schemas"]["RouteSummary"];
             };
@@ -1272,6 +1427,15 @@ export interface components {
             /** Format: int64 */
             transaction_id: number;
         };
+        /** Format: uuid */
+        SessionId: string;
+        SessionSummary: {
+            created_at: string;
+            session_id: string;
+            /** @description The conversation's first message, shortened. */
+            title: string;
+            updated_at: string;
+        };
         SettingsUpdate: {
             /** @description Text, trimmed: at most 500 characters, no control characters; blank means none */
             address?: string | null;
@@ -1300,6 +1464,16 @@ export interface components {
         };
         /** @example BRD-001 */
         Sku: string;
+        /** @description A tool call behind an answer: which tool, with what, what it found, for which days. */
+        Source: {
+            arguments: Record<string, never>;
+            figures: Record<string, never>;
+            /** @description First business day the figures cover (YYYY-MM-DD), when they cover days. */
+            from?: string | null;
+            /** @description Last business day the figures cover, inclusive. */
+            to?: string | null;
+            tool: string;
+        };
         StatusChange: {
             is_active: boolean;
         };
@@ -2289,6 +2463,402 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests or login attempts (`rate_limited`) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is down or the request took too long (`unavailable`); retry later */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    assistant_send: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChatRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatReply"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid access token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such session of the caller's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server accepts (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests or login attempts (`rate_limited`) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The external chat model failed (`assistant_provider_failed`) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is down or the request took too long (`unavailable`); retry later */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The external chat model timed out (`assistant_provider_failed`) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    assistant_history: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: components["schemas"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatHistory"];
+                };
+            };
+            /** @description The request could not be read (malformed JSON, query, path or header: `bad_request`) or a value was refused (`validation_failed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid access token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests or login attempts (`rate_limited`) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is down or the request took too long (`unavailable`); retry later */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    assistant_sessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's conversations, most recently used first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionSummary"][];
+                };
+            };
+            /** @description No valid access token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests or login attempts (`rate_limited`) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is down or the request took too long (`unavailable`); retry later */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    assistant_stream: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChatRequest"];
+            };
+        };
+        responses: {
+            /** @description Events `tool` (data: {"name", "arguments"}), `token` (data: a JSON string, a piece of the answer), then `done` (data: the ChatReply) or `error` (data: an ErrorBody) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid access token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such session of the caller's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server accepts (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests or login attempts (`rate_limited`) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is down or the request took too long (`unavailable`); retry later */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    assistant_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: components["schemas"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deleted"];
+                };
+            };
+            /** @description The request could not be read (malformed JSON, query, path or header: `bad_request`) or a value was refused (`validation_failed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid access token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
