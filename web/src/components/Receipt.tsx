@@ -1,3 +1,4 @@
+import './Receipt.css';
 import type { ComponentChildren } from 'preact';
 import { createPortal } from 'preact/compat';
 import { useEffect, useState } from 'preact/hooks';

@@ -160,7 +160,7 @@ export function CartPanel(props: {
           props.onPay();
         }}
       >
-        <div class="pay-total" aria-live="polite" aria-busy={q.updating ? 'true' : undefined}>
+        <div class="pay-total" aria-live="polite">
           <span>{t('total')}</span>
           <span class={`money pay-total-value${q.fresh ? '' : ' stale'}`}>
             {quote ? f.money(quote.total) : state.lines.length ? '…' : f.money('0')}

@@ -1,3 +1,4 @@
+import './pos.css';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { api, call, isApiError } from '../../api/client';
 import { useFormat } from '../../app/store';

@@ -8,7 +8,7 @@ function type(d: ScanDetector, text: string, gap: number, t0 = 1000, enterGap = 
     expect(d.key(ch, t)).toBeNull();
     t += gap;
   }
-  return d.key('Enter', t - gap + enterGap);
+  return d.key('Enter', t - gap + enterGap)?.code ?? null;
 }
 
 describe('ScanDetector', () => {
@@ -42,7 +42,7 @@ describe('ScanDetector', () => {
     expect(d.key('Enter', 30)).toBeNull(); // '345' is below the minimum of 4
     const e = new ScanDetector();
     for (const [k, t] of [['1', 0], ['Shift', 3], ['2', 5], ['3', 10], ['4', 15]] as const) e.key(k, t);
-    expect(e.key('Enter', 20)).toBe('1234');
+    expect(e.key('Enter', 20)?.code).toBe('1234');
   });
 
   it('starts afresh after each Enter', () => {
@@ -50,6 +50,12 @@ describe('ScanDetector', () => {
     expect(type(d, '11112222', 5, 0)).toBe('11112222');
     expect(d.pending).toBe('');
     expect(d.key('Enter', 50)).toBeNull(); // a second Enter is not a second scan
+  });
+
+  it('reports the slowest pause, so a caller can be stricter in text fields', () => {
+    const d = new ScanDetector({ maxGapMs: 1000 });
+    for (const [k, t] of [['1', 0], ['2', 10], ['3', 300], ['4', 310]] as const) d.key(k, t);
+    expect(d.key('Enter', 320)).toEqual({ code: '1234', slowestGapMs: 290 });
   });
 });
 

@@ -17,9 +17,16 @@ export const SCAN_DEFAULTS: ScanOptions = { maxGapMs: 100, minLength: 4, maxLeng
 /** Keys that do not interrupt a burst (some scanners send a Shift around characters). */
 const NEUTRAL = new Set(['Shift', 'Control', 'Alt', 'Meta', 'CapsLock', 'NumLock', 'Unidentified']);
 
+export interface Scan {
+  code: string;
+  /** The longest pause inside the burst (Enter included), in ms: a scanner's is tiny. */
+  slowestGapMs: number;
+}
+
 export class ScanDetector {
   private buffer = '';
   private last = Number.NEGATIVE_INFINITY;
+  private slowest = 0;
   private readonly options: ScanOptions;
 
   constructor(options: Partial<ScanOptions> = {}) {
@@ -27,19 +34,24 @@ export class ScanDetector {
   }
 
   /**
-   * Feed one keydown. Returns the scanned code when `key` is an Enter that ends a fast
-   * burst of at least `minLength` digits; null otherwise.
+   * Feed one keydown. Returns the scan when `key` is an Enter that ends a burst of at
+   * least `minLength` digits, each within `maxGapMs` of the previous key; null otherwise.
    */
-  key(key: string, now: number): string | null {
+  key(key: string, now: number): Scan | null {
     const gap = now - this.last;
     if (key === 'Enter') {
-      const code = this.buffer;
+      const scan = { code: this.buffer, slowestGapMs: Math.max(this.slowest, gap) };
       this.reset();
-      return code.length >= this.options.minLength && gap <= this.options.maxGapMs ? code : null;
+      return scan.code.length >= this.options.minLength && gap <= this.options.maxGapMs ? scan : null;
     }
     if (key.length === 1 && key >= '0' && key <= '9') {
       // A slow key starts a new burst rather than extending the old one.
-      if (gap > this.options.maxGapMs || this.buffer.length >= this.options.maxLength) this.buffer = '';
+      if (gap > this.options.maxGapMs || this.buffer.length >= this.options.maxLength) {
+        this.buffer = '';
+        this.slowest = 0;
+      } else if (this.buffer) {
+        this.slowest = Math.max(this.slowest, gap);
+      }
       this.buffer += key;
       this.last = now;
       return null;
@@ -56,6 +68,7 @@ export class ScanDetector {
 
   reset(): void {
     this.buffer = '';
+    this.slowest = 0;
     this.last = Number.NEGATIVE_INFINITY;
   }
 }

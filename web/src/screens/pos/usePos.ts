@@ -80,6 +80,13 @@ export function useQuote(lines: readonly CartLine[], paid: string | null) {
 
 /** Text fields where a scan may land; the value is the fewest digits that count as one. */
 const SCAN_FIELDS: Record<string, number> = { search: 6, paid: 8 };
+/**
+ * In a text field only a scanner-fast burst is a scan (a person typing there is typing).
+ * With no field focused, digits then Enter can only be a code: a slower burst (a busy
+ * tablet, or a code keyed in by hand) still counts.
+ */
+const FIELD_MAX_GAP_MS = 100;
+const PAGE_MAX_GAP_MS = 1000;
 const TEXT_INPUT = /^(text|search|number|email|password|tel|url|date|datetime-local|month|time|week)$/;
 
 function textField(el: EventTarget | null): HTMLElement | null {
@@ -100,7 +107,7 @@ export function useScanner(onScan: (code: string, field: HTMLInputElement | null
   handler.current = onScan;
   useEffect(() => {
     if (!enabled) return;
-    const detector = new ScanDetector();
+    const detector = new ScanDetector({ maxGapMs: PAGE_MAX_GAP_MS });
     const onKey = (e: KeyboardEvent) => {
       if (e.ctrlKey || e.altKey || e.metaKey || e.isComposing || document.querySelector('dialog[open]')) {
         detector.reset();
@@ -112,9 +119,12 @@ export function useScanner(onScan: (code: string, field: HTMLInputElement | null
         detector.reset(); // typing in some other field
         return;
       }
-      const code = detector.key(e.key, e.timeStamp || performance.now());
-      if (!code) return;
-      if (scanKind !== undefined && code.length < (SCAN_FIELDS[scanKind] ?? 8)) return;
+      const scan = detector.key(e.key, e.timeStamp || performance.now());
+      if (!scan) return;
+      const code = scan.code;
+      if (scanKind !== undefined && (code.length < (SCAN_FIELDS[scanKind] ?? 8) || scan.slowestGapMs > FIELD_MAX_GAP_MS)) {
+        return;
+      }
       e.preventDefault();
       e.stopPropagation();
       handler.current(code, field instanceof HTMLInputElement ? field : null);

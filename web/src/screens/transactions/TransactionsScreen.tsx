@@ -1,3 +1,4 @@
+import './transactions.css';
 import { useLocation } from 'preact-iso';
 import { useState } from 'preact/hooks';
 import { api, call } from '../../api/client';
