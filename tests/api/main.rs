@@ -6,6 +6,7 @@ mod barcodes;
 mod bounds;
 mod catalogue;
 mod chat;
+mod chat_providers;
 mod checkout;
 mod consequences;
 mod dashboard;
