@@ -6,6 +6,7 @@
 # Checks: /health and /ready through nginx with the edge headers (security headers,
 # X-Request-ID passed through and logged, X-Cache-Status); the web app at / (its CSP, a
 # compressed bundle, a client-side route, /api misses still JSON); admin login; product creation;
+# an assistant answer streamed through nginx and its conversation on every instance;
 # a checkout with an Idempotency-Key, retried through nginx and on every instance directly
 # (same sale, stock taken once); repeated GET /api/products; gzip; that requests were spread
 # over every instance (each instance's /metrics); and that nginx answers 429 beyond a burst.
@@ -127,6 +128,22 @@ check "X-Cache-Status on an API response: $(header "$TMP/list.h" X-Cache-Status)
 status=$(request big "$BASE/api/openapi.json" -H 'Accept-Encoding: gzip')
 check "gzip on JSON: GET /api/openapi.json $status, Content-Encoding: $(header "$TMP/big.h" Content-Encoding), $(wc -c <"$TMP/big.json") bytes" \
     grep -qi '^Content-Encoding: gzip' "$TMP/big.h"
+
+# ---- assistant ----------------------------------------------------------------------------------
+# The streamed answer must pass nginx event by event (no buffering): the tokens, then done.
+curl -s -N -m 20 "$BASE/api/chat/stream" "${AUTH[@]}" -H 'Content-Type: application/json' \
+    -H 'Accept: text/event-stream' -D "$TMP/stream.h" -o "$TMP/stream.txt" \
+    -d '{"message": "which products are running low?"}'
+check "POST /api/chat/stream through nginx: text/event-stream" grep -qi '^Content-Type: text/event-stream' "$TMP/stream.h"
+check "the stream carries token events, then done" \
+    bash -c "grep -q '^event: token' '$TMP/stream.txt' && tail -n 5 '$TMP/stream.txt' | grep -q '^event: done'"
+session=$(sed -n 's/^data: \(.*\)$/\1/p' "$TMP/stream.txt" | tail -1 | python3 -c 'import json,sys; print(json.load(sys.stdin).get("session_id",""))' 2>/dev/null)
+continued=0
+for api in "${APIS[@]}"; do
+    status=$(request history "$api/api/chat/history/$session" "${AUTH[@]}")
+    [ "$status" = 200 ] && continued=$((continued + 1))
+done
+check "the conversation ($session) is readable on every instance ($continued of ${#APIS[@]})" [ "$continued" = "${#APIS[@]}" ]
 
 # ---- spread -------------------------------------------------------------------------------------
 for api in "${APIS[@]}"; do

@@ -22,6 +22,7 @@ export const ERROR_CODES = [
   'idempotency_key_in_flight',
   'rate_limited',
   'unavailable',
+  'assistant_provider_failed',
   'internal',
 ] as const satisfies readonly SchemaErrorCode[];
 

@@ -25,6 +25,7 @@ export const errors = defineMessages<ErrorCode | 'network' | 'title'>({
     idempotency_key_in_flight: 'Permintaan yang sama masih diproses. Tunggu sebentar.',
     rate_limited: 'Terlalu banyak permintaan. Tunggu sebentar lalu coba lagi.',
     unavailable: 'Layanan sedang tidak tersedia. Coba lagi nanti.',
+    assistant_provider_failed: 'Asisten tidak dapat menjawab sekarang (layanan AI bermasalah). Percakapan tetap tersimpan; coba lagi.',
     internal: 'Terjadi kesalahan di server.',
   },
   en: {
@@ -46,6 +47,7 @@ export const errors = defineMessages<ErrorCode | 'network' | 'title'>({
     idempotency_key_in_flight: 'The same request is still running. Wait a moment.',
     rate_limited: 'Too many requests. Wait a moment and try again.',
     unavailable: 'The service is unavailable. Try again later.',
+    assistant_provider_failed: 'The assistant cannot answer right now (its AI service failed). The conversation is kept; try again.',
     internal: 'The server ran into an error.',
   },
 });
