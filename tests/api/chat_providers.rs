@@ -17,11 +17,16 @@ use serde_json::{Value, json};
 
 use crate::support::TestApp;
 
+/// What the stub received: the path and query, the headers and the JSON body.
+type Received = (String, HeaderMap, Value);
+/// What the stub answers: status, content type and body.
+type Scripted = (u16, &'static str, String);
+
 /// A provider stub: answers each request with the next scripted reply and keeps what it got.
 #[derive(Clone, Default)]
 struct Stub {
-    requests: Arc<Mutex<Vec<(String, HeaderMap, Value)>>>,
-    replies: Arc<Mutex<Vec<(u16, &'static str, String)>>>,
+    requests: Arc<Mutex<Vec<Received>>>,
+    replies: Arc<Mutex<Vec<Scripted>>>,
 }
 
 impl Stub {
@@ -44,7 +49,7 @@ impl Stub {
             .push((status, content_type, body.into()));
     }
 
-    fn requests(&self) -> Vec<(String, HeaderMap, Value)> {
+    fn requests(&self) -> Vec<Received> {
         self.requests.lock().unwrap().clone()
     }
 }
