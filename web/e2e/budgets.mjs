@@ -8,9 +8,10 @@
 
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
+import zlib, { brotliCompressSync, gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { REPO, startServer } from './lib/server.mjs';
-import { launch, newContext } from './lib/browser.mjs';
+import { launch, newContext, problems } from './lib/browser.mjs';
 import { checker } from './lib/api.mjs';
 import { T, cart, go, loginToDashboard } from './lib/ui.mjs';
 import { expect } from './lib/expect.mjs';
@@ -33,13 +34,27 @@ function quantile(xs, q) {
   return s[lo] + (s[hi] - s[lo]) * (i - lo);
 }
 
-/** Bytes of a response body as served with the given Accept-Encoding. */
+/**
+ * A response body as served with the given Accept-Encoding. When the server sends it
+ * uncompressed (a debug build reads web/dist from disk), the size is what the release
+ * build's precompression would send: brotli at quality 11, gzip at level 9.
+ */
 function servedSize(url, encoding) {
   return new Promise((ok, fail) => {
     const req = request(url, { headers: { 'accept-encoding': encoding } }, (res) => {
-      let n = 0;
-      res.on('data', (c) => (n += c.length));
-      res.on('end', () => ok({ bytes: n, encoding: res.headers['content-encoding'] ?? 'identity' }));
+      /** @type {Buffer[]} */
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const served = res.headers['content-encoding'] ?? 'identity';
+        if (served !== 'identity' || encoding === 'identity') return ok({ bytes: body.length, encoding: served, computed: false });
+        const packed =
+          encoding === 'br'
+            ? brotliCompressSync(body, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } })
+            : gzipSync(body, { level: 9 });
+        ok({ bytes: packed.length, encoding: 'identity', computed: true });
+      });
     });
     req.on('error', fail);
     req.end();
@@ -84,16 +99,19 @@ try {
     const sizes = { br: 0, gzip: 0, identity: 0 };
     /** @type {Set<string>} */
     const served = new Set();
+    let computed = false;
     for (const url of urls) {
       for (const enc of /** @type {const} */ (['br', 'gzip', 'identity'])) {
         const got = await servedSize(url, enc);
         sizes[enc] += got.bytes;
+        computed ||= got.computed;
         served.add(`${enc}->${got.encoding}`);
       }
     }
     const browserEnc = [...new Set(scripts.map(([, r]) => r.encoding))].join(', ');
-    rows.push(`| JS for the dashboard after login, brotli (${urls.length} files) | ${kb(sizes.br)} | – | < 150 KB | ${verdict(sizes.br < 150 * 1024)} |`);
-    rows.push(`| JS for the dashboard after login, gzip | ${kb(sizes.gzip)} | – | < 150 KB | ${verdict(sizes.gzip < 150 * 1024)} |`);
+    const how = computed ? ', compressed here: this server sent it uncompressed' : ', as served';
+    rows.push(`| JS for the dashboard after login, brotli (${urls.length} files${how}) | ${kb(sizes.br)} | – | < 150 KB | ${verdict(sizes.br < 150 * 1024)} |`);
+    rows.push(`| JS for the dashboard after login, gzip${how} | ${kb(sizes.gzip)} | – | < 150 KB | ${verdict(sizes.gzip < 150 * 1024)} |`);
     rows.push(`| JS as Chromium transferred it (${browserEnc}, headers included) | ${kb(transferred)} | – | < 150 KB | ${verdict(transferred < 150 * 1024)} |`);
     notes.push(`uncompressed JS: ${kb(sizes.identity)}; encodings served: ${[...served].join(' ')}; files: ${urls.map((u) => new URL(u).pathname).join(' ')}`);
     await context.close();
@@ -127,10 +145,11 @@ try {
   // c. Barcode scan (Enter) to the item rendered in the cart.
   {
     const products = (await api.products()).filter((p) => p.barcode && p.stock > 3);
-    const { context } = await newContext(browser, 'tablet', { baseURL: server.url, lang: 'en' });
+    const { context, recorder } = await newContext(browser, 'tablet', { baseURL: server.url, lang: 'en' });
     const page = await context.newPage();
     await loginToDashboard(page, server.adminEmail, server.adminPassword);
     await go(page, 'pos');
+    const report = () => problems(recorder).concat(recorder.consoleErrors).join('\n  ');
     const basket = cart(page);
     await expect(basket).toBeVisible();
     const handle = await basket.elementHandle();
@@ -169,10 +188,15 @@ try {
       );
       await page.keyboard.type(product.barcode, { delay: 5 });
       await page.keyboard.press('Enter');
-      times.push(await page.evaluate(() => /** @type {any} */ (window).__scan));
+      try {
+        times.push(await page.evaluate(() => /** @type {any} */ (window).__scan));
+      } catch (error) {
+        throw new Error(`scan ${i + 1} (${product.barcode}, ${product.name}): ${/** @type {Error} */ (error).message}\n  ${report()}`);
+      }
     }
     rows.push(`| Scan (Enter) to item in cart (${SCANS} scans) | ${ms(quantile(times, 0.5))} | ${ms(quantile(times, 0.95))} | < 50 ms | ${verdict(quantile(times, 0.95) < 50)} |`);
     notes.push(`scan-to-cart (ms): ${times.map((t) => t.toFixed(1)).join(', ')}`);
+    if (problems(recorder).length) notes.push(`while scanning: ${report()}`);
     await context.close();
   }
 } finally {

@@ -30,6 +30,10 @@ async function until(check, describe, timeout, interval = 100) {
 const matches = (value, expected) =>
   expected instanceof RegExp ? expected.test(value) : String(value).includes(expected);
 
+/** What the element shows: innerText for HTML, textContent for SVG (which has no innerText). */
+const text = (/** @type {any} */ locator) =>
+  locator.first().evaluate((/** @type {any} */ el) => (typeof el.innerText === 'string' ? el.innerText : el.textContent ?? ''));
+
 /**
  * @param {any} subject a Locator or a Page
  * @param {{timeout?: number}} [options]
@@ -73,7 +77,7 @@ export function expect(subject, options = {}) {
     async toContainText(expected) {
       let last = '';
       await until(
-        async () => matches((last = await subject.first().innerText()), expected),
+        async () => matches((last = await text(subject)), expected),
         () => `expected ${subject} to contain ${expected}; it reads:\n${last.slice(0, 2000)}`,
         timeout,
       );
@@ -93,7 +97,7 @@ export function expect(subject, options = {}) {
         async toContainText(expected) {
           let last = '';
           await until(
-            async () => !matches((last = await subject.first().innerText()), expected),
+            async () => !matches((last = await text(subject)), expected),
             () => `expected ${subject} not to contain ${expected}; it reads:\n${last.slice(0, 2000)}`,
             timeout,
           );

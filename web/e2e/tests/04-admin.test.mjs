@@ -143,13 +143,15 @@ test('prediction: the chart has the forecast line and the 95% band; recommendati
     await expect(chart).toContainText(/95/);
     const shape = await chart.evaluate((svg) => {
       const paths = [...svg.querySelectorAll('path')];
-      const segments = (/** @type {Element} */ p) => (p.getAttribute('d') ?? '').split(/[LC]/).length;
-      const isNone = (/** @type {string|null} */ v) => !v || v === 'none' || v === 'transparent';
+      const segments = (/** @type {Element} */ p) => (p.getAttribute('d') ?? '').split(/[LCQ]/i).length;
+      // ECharts' SVG renderer styles paths inline: read the computed fill and stroke.
+      const isNone = (/** @type {string} */ v) => !v || v === 'none' || v === 'transparent' || /rgba\(.*,\s*0\)$/.test(v);
+      const style = (/** @type {Element} */ p) => getComputedStyle(p);
       return {
         // A series line: stroked, unfilled, many segments.
-        lines: paths.filter((p) => isNone(p.getAttribute('fill')) && !isNone(p.getAttribute('stroke')) && segments(p) > 8).length,
+        lines: paths.filter((p) => isNone(style(p).fill) && !isNone(style(p).stroke) && segments(p) > 8).length,
         // A band: a filled area with many segments (upper edge and back along the lower).
-        bands: paths.filter((p) => !isNone(p.getAttribute('fill')) && segments(p) > 8).length,
+        bands: paths.filter((p) => !isNone(style(p).fill) && Number(style(p).fillOpacity) > 0 && segments(p) > 8).length,
       };
     });
     assert.ok(shape.lines >= 1, `the chart draws at least one line (found ${JSON.stringify(shape)})`);
