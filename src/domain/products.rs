@@ -133,6 +133,9 @@ pub struct ProductQuery {
     pub category: Option<String>,
     /// Only products at or below the store's low-stock threshold.
     pub low_stock: Option<bool>,
+    /// Only products with this stock status (`out`, `low` or `fine`, as each product's
+    /// `stock_status` says).
+    pub stock_status: Option<StockStatus>,
     /// Include deactivated products.
     pub include_inactive: Option<bool>,
     #[param(schema_with = super::schema::limit)]
@@ -261,6 +264,7 @@ pub struct ListFilter {
     pub search: Option<String>,
     pub category: Option<String>,
     pub low_stock: bool,
+    pub stock_status: Option<StockStatus>,
     pub include_inactive: bool,
     pub limit: i64,
     pub offset: i64,
@@ -276,6 +280,7 @@ impl ProductQuery {
             search: optional_text("search", self.search.as_deref(), MAX_FILTER_CHARS)?,
             category: optional_text("category", self.category.as_deref(), MAX_FILTER_CHARS)?,
             low_stock: self.low_stock.unwrap_or(false),
+            stock_status: self.stock_status,
             include_inactive: self.include_inactive.unwrap_or(false),
             limit,
             offset,
@@ -299,15 +304,26 @@ pub async fn list(
         search,
         category,
         low_stock,
+        stock_status,
         include_inactive,
         limit,
         offset,
     } = query;
     let threshold = low_stock_threshold(db).await?;
-    let stock_at_most = low_stock.then_some(threshold);
+    // The stock range of each status, as StockStatus::of draws the lines.
+    let (stock_at_least, mut stock_at_most) = match stock_status {
+        None => (None, None),
+        Some(StockStatus::Out) => (None, Some(0)),
+        Some(StockStatus::Low) => (Some(1), Some(threshold)),
+        Some(StockStatus::Fine) => (Some(threshold + 1), None),
+    };
+    if low_stock {
+        stock_at_most = Some(stock_at_most.map_or(threshold, |most| most.min(threshold)));
+    }
     let filter = products::ProductFilter {
         search,
         category,
+        stock_at_least,
         stock_at_most,
         include_inactive,
         limit,

@@ -27,6 +27,8 @@ const SELECT: &str = "SELECT p.id, p.sku, p.barcode, p.name, c.name AS category,
 pub struct ProductFilter {
     pub search: Option<String>,
     pub category: Option<String>,
+    /// Only products whose stock is at least this number.
+    pub stock_at_least: Option<i64>,
     /// Only products whose stock is at or below this number.
     pub stock_at_most: Option<i64>,
     pub include_inactive: bool,
@@ -63,8 +65,12 @@ where
         args.push(Arg::Text(category.to_owned()));
         clauses.push(format!("c.name = ${}", args.len()));
     }
-    if let Some(limit) = filter.stock_at_most {
-        args.push(Arg::Int(limit));
+    if let Some(least) = filter.stock_at_least {
+        args.push(Arg::Int(least));
+        clauses.push(format!("p.stock >= ${}", args.len()));
+    }
+    if let Some(most) = filter.stock_at_most {
+        args.push(Arg::Int(most));
         clauses.push(format!("p.stock <= ${}", args.len()));
     }
     let where_sql = if clauses.is_empty() {

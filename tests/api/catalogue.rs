@@ -366,6 +366,22 @@ async fn every_product_says_whether_its_stock_is_out_low_or_fine() {
     assert_eq!(status(&list.body, "FINE-1"), "fine");
     let one = app.get("/api/products/LOW-1", &app.admin_token).await;
     assert_eq!(one.body["stock_status"], "low");
+    // The list filters by the same status.
+    for (wanted, sku) in [("out", "OUT-1"), ("low", "LOW-1"), ("fine", "FINE-1")] {
+        let only = app
+            .get(
+                &format!("/api/products?stock_status={wanted}"),
+                &app.admin_token,
+            )
+            .await;
+        assert_eq!(only.body["total"], 1, "{wanted}: {}", only.text);
+        assert_eq!(only.body["items"][0]["sku"], sku);
+    }
+    assert_error(
+        &app.get("/api/products?stock_status=empty", &app.admin_token)
+            .await,
+        StatusCode::BAD_REQUEST,
+    );
 
     // A lower threshold changes the answer, cached lists included.
     let settings = app

@@ -3653,6 +3653,11 @@ export interface operations {
                 category?: string | null;
                 /** @description Only products at or below the store's low-stock threshold. */
                 low_stock?: boolean;
+                /**
+                 * @description Only products with this stock status (`out`, `low` or `fine`, as each product's
+                 *     `stock_status` says).
+                 */
+                stock_status?: components["schemas"]["StockStatus"];
                 /** @description Include deactivated products. */
                 include_inactive?: boolean;
                 limit?: number;

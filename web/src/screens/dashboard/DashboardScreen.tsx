@@ -192,9 +192,9 @@ function StockHealth(props: { health: Stats['stock_health'] }) {
   const h = props.health;
   const n = f.number(h.low_stock_threshold);
   const rows = [
-    { key: 'critical', count: h.critical, hint: t('criticalHint'), href: '/products?low_stock=true' },
-    { key: 'low', count: h.low, hint: t('lowHint', { n }), href: '/products?low_stock=true' },
-    { key: 'fine', count: h.fine, hint: t('fineHint', { n }), href: '/products' },
+    { key: 'critical', count: h.critical, hint: t('criticalHint'), href: '/products?stock_status=out' },
+    { key: 'low', count: h.low, hint: t('lowHint', { n }), href: '/products?stock_status=low' },
+    { key: 'fine', count: h.fine, hint: t('fineHint', { n }), href: '/products?stock_status=fine' },
   ] as const;
   return (
     <section class="card stock-health" aria-labelledby="health-h">

@@ -29,6 +29,16 @@ const PAGE = 25;
  * /products?view=categories categories (admin)
  * /products?sku=BRD-001     one product and its stock ledger (admin)
  */
+/** The stock filter: every product, at or below the threshold, or one stock status. */
+type StockFilter = 'all' | 'low_or_out' | 'out' | 'low' | 'fine';
+
+/** `?low_stock=true` or `?stock_status=out|low|fine` (the dashboard's stock-health links). */
+function stockFilterFrom(query: Record<string, string>): StockFilter {
+  const status = query['stock_status'];
+  if (status === 'out' || status === 'low' || status === 'fine') return status;
+  return query['low_stock'] === 'true' ? 'low_or_out' : 'all';
+}
+
 export default function ProductsScreen() {
   const { query } = useLocation();
   const { isAdmin } = useSession();
@@ -43,6 +53,7 @@ export default function ProductsScreen() {
       categories={categories}
       names={names}
       initialCategory={query['category'] ?? ''}
+      initialStock={stockFilterFrom(query)}
       onChanged={categories.reload}
     />
   );
@@ -53,6 +64,7 @@ function ProductsHome(props: {
   categories: ReturnType<typeof useApi<components['schemas']['CategoryView'][]>>;
   names: readonly string[];
   initialCategory: string;
+  initialStock: StockFilter;
   onChanged: () => void;
 }) {
   const t = useT(m);
@@ -88,9 +100,10 @@ function ProductsHome(props: {
         <CategoriesPanel categories={props.categories} />
       ) : (
         <ProductList
-          key={props.initialCategory}
+          key={`${props.initialCategory}|${props.initialStock}`}
           names={props.names}
           initialCategory={props.initialCategory}
+          initialStock={props.initialStock}
           version={version}
           onChanged={() => (setVersion((v) => v + 1), props.onChanged())}
         />
@@ -115,6 +128,7 @@ function ProductsHome(props: {
 function ProductList(props: {
   names: readonly string[];
   initialCategory: string;
+  initialStock: StockFilter;
   version: number;
   onChanged: () => void;
 }) {
@@ -125,7 +139,7 @@ function ProductList(props: {
   const [searchInput, setSearchInput] = useState('');
   const [search, setSearch] = useState('');
   const [category, setCategory] = useState(props.initialCategory);
-  const [lowStock, setLowStock] = useState(false);
+  const [stock, setStock] = useState<StockFilter>(props.initialStock);
   const [includeInactive, setIncludeInactive] = useState(false);
   const [offset, setOffset] = useState(0);
   const [editing, setEditing] = useState<Product | null>(null);
@@ -137,7 +151,7 @@ function ProductList(props: {
     const id = setTimeout(() => setSearch(searchInput.trim()), 250);
     return () => clearTimeout(id);
   }, [searchInput]);
-  useEffect(() => setOffset(0), [search, category, lowStock, includeInactive]);
+  useEffect(() => setOffset(0), [search, category, stock, includeInactive]);
 
   const list = useApi(
     (signal) =>
@@ -147,7 +161,8 @@ function ProductList(props: {
             query: {
               search: search || undefined,
               category: category || undefined,
-              low_stock: lowStock || undefined,
+              low_stock: stock === 'low_or_out' || undefined,
+              stock_status: stock === 'all' || stock === 'low_or_out' ? undefined : stock,
               include_inactive: (isAdmin && includeInactive) || undefined,
               limit: PAGE,
               offset,
@@ -156,7 +171,7 @@ function ProductList(props: {
           signal,
         }),
       ),
-    [search, category, lowStock, includeInactive, offset, props.version],
+    [search, category, stock, includeInactive, offset, props.version],
   );
   const changed = () => {
     list.reload();
@@ -189,7 +204,7 @@ function ProductList(props: {
     }
   }
 
-  const filtered = search || category || lowStock;
+  const filtered = search || category || stock !== 'all';
   const rows = list.data?.items ?? [];
 
   return (
@@ -210,9 +225,15 @@ function ProductList(props: {
             ))}
           </select>
         </label>
-        <label class="check">
-          <input type="checkbox" role="switch" checked={lowStock} onChange={(e) => setLowStock(e.currentTarget.checked)} />
-          {t('lowStockOnly')}
+        <label>
+          {t('stockFilter')}
+          <select name="stock" value={stock} onChange={(e) => setStock(e.currentTarget.value as StockFilter)}>
+            <option value="all">{t('stockAll')}</option>
+            <option value="low_or_out">{t('lowStockOnly')}</option>
+            <option value="out">{t('stockOut')}</option>
+            <option value="low">{t('stockLow')}</option>
+            <option value="fine">{t('stockFine')}</option>
+          </select>
         </label>
         {isAdmin && (
           <label class="check">
