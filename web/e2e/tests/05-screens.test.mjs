@@ -51,7 +51,9 @@ const SCREENS = [
   ['stock-ledger', async ({ page, product }) => {
     // From the products list the form was opened on: close the form, open the product.
     await closeDialogs(page);
+    await expect(page.getByRole('table').first()).toBeVisible();
     await page.getByRole('link', { name: product.name }).or(page.getByRole('row', { name: new RegExp(product.sku) })).first().click();
+    await expect(page).toHaveURL(/sku=|\/products\/[^/]+/);
     const ledger = page.getByRole('link', { name: /ledger|stock history/i }).or(page.getByRole('tab', { name: /ledger|stock history/i }));
     if (await ledger.count()) await ledger.first().click();
     await expect(page.getByRole('table', { name: /ledger|stock/i }).or(page.getByRole('heading', { name: /ledger|stock history/i })).first()).toBeVisible();
@@ -105,7 +107,9 @@ const SCREENS = [
 
 /** Closes an open modal dialog (a form left open by the previous screen). */
 async function closeDialogs(/** @type {import('playwright-core').Page} */ page) {
-  for (let i = 0; i < 3 && (await page.getByRole('dialog').count()); i++) await page.keyboard.press('Escape');
+  if (await page.getByRole('dialog').count()) await page.keyboard.press('Escape');
+  // Escape closes a modal dialog (WAI-ARIA dialog pattern).
+  await expect(page.getByRole('dialog')).toHaveCount(0);
 }
 
 for (const size of /** @type {const} */ (['tablet', 'desktop'])) {
