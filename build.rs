@@ -46,6 +46,9 @@ fn main() {
         println!(
             "cargo::warning=web/dist is missing: the binary serves a page saying how to build the web app"
         );
+        // A path that does not exist yet makes cargo run this script again on every
+        // build, so the app is picked up as soon as web/dist appears.
+        println!("cargo::rerun-if-changed={WEB}/dist/index.html");
         placeholder()
     };
     // memory-serve reports every file it includes as a cargo warning unless told not to.
