@@ -100,12 +100,12 @@ fn validate(request: &CheckoutRequest) -> DomainResult<Vec<Line>> {
 /// The receipt's lines at the given prices, and their total.
 fn price(
     lines: &[Line],
-    product: impl Fn(&str) -> (Money, String),
+    product: impl Fn(&str) -> (Money, String, Option<String>),
 ) -> DomainResult<(Vec<SaleLineView>, Money)> {
     let mut total = Money::ZERO;
     let mut views = Vec::with_capacity(lines.len());
     for line in lines {
-        let (unit_price, product_name) = product(&line.sku);
+        let (unit_price, product_name, product_variation) = product(&line.sku);
         let line_total = unit_price
             .checked_mul(line.quantity)
             .ok_or_else(|| DomainError::validation("sale total is too large"))?;
@@ -115,6 +115,7 @@ fn price(
         views.push(SaleLineView {
             product_sku: line.sku.clone(),
             product_name,
+            product_variation,
             quantity: line.quantity,
             unit_price,
             line_total,
@@ -176,7 +177,11 @@ pub async fn quote(db: &Db, request: &CheckoutRequest) -> DomainResult<Quote> {
     }
     let (items, total) = price(&lines, |sku| {
         let product = &known[sku];
-        (Money::from_cents(product.price_cents), product.name.clone())
+        (
+            Money::from_cents(product.price_cents),
+            product.name.clone(),
+            product.variation.clone(),
+        )
     })?;
     let paid_amount = request.paid_amount.unwrap_or(total);
     let change = paid_amount.checked_sub(total).filter(|c| !c.is_negative());
@@ -270,7 +275,11 @@ pub async fn checkout(
 
     let (views, total) = price(&lines, |sku| {
         let (_, changed) = &taken[sku];
-        (Money::from_cents(changed.price_cents), changed.name.clone())
+        (
+            Money::from_cents(changed.price_cents),
+            changed.name.clone(),
+            changed.variation.clone(),
+        )
     })?;
     let paid = request.paid_amount.unwrap_or(total);
     if paid < total {

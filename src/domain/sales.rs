@@ -17,6 +17,9 @@ use crate::storage::{Db, sales};
 pub struct SaleLineView {
     pub product_sku: String,
     pub product_name: String,
+    /// The product's variation (size, flavour), so two lines of one product name differ.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_variation: Option<String>,
     pub quantity: i64,
     pub unit_price: Money,
     pub line_total: Money,
@@ -146,6 +149,7 @@ pub(super) fn line_view(item: sales::SaleItemRow) -> SaleLineView {
     SaleLineView {
         product_sku: item.sku,
         product_name: item.product_name,
+        product_variation: item.product_variation,
         quantity: item.quantity,
         unit_price: Money::from_cents(item.unit_price_cents),
         line_total: Money::from_cents(item.line_total_cents),

@@ -295,7 +295,7 @@ pub async fn change_stock(
 ) -> StorageResult<Option<StockChanged>> {
     let row = sqlx::query_as::<_, StockChanged>(
         "UPDATE products SET stock = stock + $1, updated_at = $2 \
-         WHERE id = $3 AND stock + $1 >= 0 RETURNING stock, price_cents, name",
+         WHERE id = $3 AND stock + $1 >= 0 RETURNING stock, price_cents, name, variation",
     )
     .bind(change)
     .bind(now_millis())
@@ -310,6 +310,7 @@ pub struct StockChanged {
     pub stock: i64,
     pub price_cents: i64,
     pub name: String,
+    pub variation: Option<String>,
 }
 
 #[derive(Debug, Clone, FromRow)]

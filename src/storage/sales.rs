@@ -20,6 +20,7 @@ pub struct SaleItemRow {
     pub sale_id: i64,
     pub sku: String,
     pub product_name: String,
+    pub product_variation: Option<String>,
     pub quantity: i64,
     pub unit_price_cents: i64,
     pub line_total_cents: i64,
@@ -262,7 +263,7 @@ pub async fn items_of(
     let mut rows = Vec::new();
     for chunk in sale_ids.chunks(ITEMS_OF_IDS_PER_STATEMENT) {
         let sql = format!(
-            "SELECT i.sale_id, p.sku, p.name AS product_name, i.quantity, i.unit_price_cents, \
+            "SELECT i.sale_id, p.sku, p.name AS product_name, p.variation AS product_variation, i.quantity, i.unit_price_cents, \
                i.line_total_cents, i.is_promo \
              FROM sale_items i JOIN products p ON p.id = i.product_id \
              WHERE i.sale_id IN {} ORDER BY i.sale_id, i.id",

@@ -388,6 +388,28 @@ async fn a_quote_prices_the_cart_like_a_checkout_without_selling() {
     assert_eq!(short_paid.body["amount_due"], "1000.00");
     assert!(short_paid.body.get("change").is_none());
 
+    // Lines name the product's variation, so two lines of one name can be told apart.
+    app.post(
+        "/api/products",
+        &app.admin_token,
+        serde_json::json!({"sku": "SOBEK-C", "name": "Roti Sobek", "variation": "Cokelat", "price": "9000", "stock": 5}),
+    )
+    .await;
+    let cart = serde_json::json!({"items": [{"product_sku": "SOBEK-C", "quantity": 1}]});
+    let quoted = app
+        .post("/api/transactions/quote", &cashier, cart.clone())
+        .await;
+    assert_eq!(quoted.body["items"][0]["product_variation"], "Cokelat");
+    let sold = app.post("/api/transactions", &cashier, cart).await;
+    assert_eq!(
+        sold.body["items"][0]["product_variation"], "Cokelat",
+        "{}",
+        sold.text
+    );
+    let id = sold.body["transaction_id"].as_i64().unwrap();
+    let stored = app.get(&format!("/api/transactions/{id}"), &cashier).await;
+    assert_eq!(stored.body["items"][0]["product_variation"], "Cokelat");
+
     // The checkout of the same cart (within stock) charges what the quote said.
     let cart = serde_json::json!({"items": [{"product_sku": "B-1", "quantity": 2}]});
     let quoted = app

@@ -1408,6 +1408,8 @@ export interface components {
             line_total: components["schemas"]["Money"];
             product_name: string;
             product_sku: string;
+            /** @description The product's variation (size, flavour), so two lines of one product name differ. */
+            product_variation?: string | null;
             /** Format: int64 */
             quantity: number;
             unit_price: components["schemas"]["Money"];

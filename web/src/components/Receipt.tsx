@@ -125,6 +125,7 @@ export function ReceiptPaper(props: { sale: Sale; width: PaperWidth }) {
           <li key={`${l.product_sku}-${l.is_promo}-${i}`}>
             <span class="receipt-line-name">
               {l.product_name}
+              {l.product_variation && ` ${l.product_variation}`}
               {l.is_promo && <span class="receipt-promo"> ({t('promo')})</span>}
             </span>
             <span class="receipt-line-calc">

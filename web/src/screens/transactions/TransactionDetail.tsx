@@ -73,6 +73,7 @@ export default function TransactionDetail(props: { id: number; backHref: string 
                       <tr key={`${l.product_sku}-${l.is_promo}-${i}`}>
                         <td>
                           {l.product_name}
+                          {l.product_variation && ` ${l.product_variation}`}
                           <small class="muted"> · {l.product_sku}</small>
                           {l.is_promo && <span class="promo-badge">{t('promo')}</span>}
                         </td>
