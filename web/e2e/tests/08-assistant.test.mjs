@@ -49,7 +49,9 @@ async function watchAnswers(/** @type {import('playwright-core').Page} */ page) 
     const look = () => {
       const regions = document.querySelectorAll('main [aria-live="polite"]');
       const last = /** @type {HTMLElement|undefined} */ (regions[regions.length - 1]);
-      if (last) w.__answerTexts.push({ text: last.innerText, busy: last.getAttribute('aria-busy') });
+      // the answer's text (its first paragraph), not the "Thinking…" / "Using: …" lines
+      const text = /** @type {HTMLElement|null} */ (last?.querySelector('p'))?.innerText;
+      if (last && text !== undefined) w.__answerTexts.push({ text, busy: last.getAttribute('aria-busy') });
     };
     w.__answerObserver?.disconnect();
     w.__answerObserver = new MutationObserver(look);
@@ -106,7 +108,7 @@ test('assistant: a streamed answer with sources, a confirmed restock applied onc
     const seen = await page.evaluate(() => /** @type {any} */ (window).__answerTexts);
     const final = squash(reply.reply.content);
     const partial = [...new Set(seen.map((s) => squash(s.text)).filter((t) => t && t.length < final.length && final.startsWith(t)))];
-    assert.ok(partial.length >= 2, `the answer appeared piece by piece (partial texts seen: ${partial.length}; snapshots ${seen.length})`);
+    assert.ok(partial.length >= 2, `the answer appeared piece by piece (partial texts seen: ${partial.length}; snapshots: ${JSON.stringify(seen.map((s) => s.text.slice(0, 50)))})`);
     assert.equal(squash(await log.innerText()), final, 'the final text is the answer');
 
     // Its sources: the tool, its period and the products it found.
@@ -143,8 +145,9 @@ test('assistant: a streamed answer with sources, a confirmed restock applied onc
 
     // A reload keeps the conversation (and the card stays done: no second restock offered).
     await page.reload();
-    await expect(page.getByText('what should I restock this week?', { exact: true })).toBeVisible();
-    await expect(page.getByText('restock 12 brownies', { exact: true })).toBeVisible();
+    const conversation = page.getByRole('region', { name: /current conversation/i });
+    await expect(conversation.getByText('what should I restock this week?', { exact: true })).toBeVisible();
+    await expect(conversation.getByText('restock 12 brownies', { exact: true })).toBeVisible();
     const again = page.getByRole('article', { name: new RegExp(`Restock 12 × ${escape(product.name)}`) });
     await expect(again).toContainText(new RegExp(`now has ${before + 12} in stock`));
     await expect(again.getByRole('button', { name: /confirm/i })).toHaveCount(0);
