@@ -247,7 +247,7 @@ async fn a_cashiers_model_is_offered_only_the_cashiers_tools() {
         .map(|t| t["function"]["name"].as_str().unwrap())
         .collect();
     assert!(!tools.is_empty());
-    for hidden in ["forecast", "restock_recommendations"] {
+    for hidden in ["forecast", "restock_recommendations", "propose_restock"] {
         assert!(
             !tools.contains(&hidden),
             "a cashier's model sees {hidden}: {tools:?}"
@@ -324,4 +324,66 @@ async fn gemini_answers_with_a_function_call_round_trip() {
         response["response"].to_string().contains("LOW-1"),
         "{response}"
     );
+}
+
+/// An external model proposes a restock through `propose_restock`; the reply carries the
+/// proposal, nothing changes until the user confirms it through the stock endpoint.
+#[tokio::test]
+async fn an_external_models_restock_is_only_proposed() {
+    let (stub, base) = Stub::start().await;
+    let app = shop_with_low_stock(|config| {
+        config.assistant_provider = siprems::config::AssistantProvider::OpenAi;
+        config.openai_base_url = format!("{base}/v1");
+        config.openai_model = Some("local-model".into());
+    })
+    .await;
+    let arguments = json!({"sku": "LOW-1", "quantity": 40, "reason": "two left, weekend ahead"});
+    stub.reply(200, "text/event-stream", openai_stream(&[
+        json!({"choices": [{"index": 0, "delta": {"role": "assistant", "tool_calls": [{"index": 0, "id": "call_p1", "type": "function", "function": {"name": "propose_restock", "arguments": arguments.to_string()}}]}, "finish_reason": "tool_calls"}]}),
+    ]));
+    stub.reply(200, "text/event-stream", openai_stream(&[
+        json!({"choices": [{"index": 0, "delta": {"role": "assistant", "content": "I proposed 40 units of LOW-1."}, "finish_reason": "stop"}]}),
+    ]));
+    let answer = app
+        .post(
+            "/api/chat",
+            &app.admin_token,
+            json!({"message": "restock LOW-1"}),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    let action = &answer.body["actions"][0];
+    assert_eq!(action["kind"], "restock", "{}", answer.text);
+    assert_eq!(action["product_sku"], "LOW-1");
+    assert_eq!(action["quantity"], 40);
+    assert_eq!(app.stock_of("LOW-1").await, 2, "a proposal changes nothing");
+    let (_, _, second) = &stub.requests()[1];
+    let result = second["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["role"] == "tool")
+        .unwrap();
+    assert!(
+        result["content"]
+            .as_str()
+            .unwrap()
+            .contains("proposed only")
+    );
+
+    // Confirmed twice with one Idempotency-Key: restocked once.
+    let path = action["confirm"]["path"].as_str().unwrap();
+    for _ in 0..2 {
+        let confirmed = app
+            .client
+            .post(app.url(path))
+            .bearer_auth(&app.admin_token)
+            .header("Idempotency-Key", "confirm-p1")
+            .json(&action["confirm"]["body"])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(confirmed.status(), StatusCode::OK);
+    }
+    assert_eq!(app.stock_of("LOW-1").await, 42);
 }

@@ -386,6 +386,7 @@ impl Assistant {
                     toolbox: &toolbox,
                     sources: std::sync::Mutex::new(Vec::new()),
                     tools: std::sync::Mutex::new(Vec::new()),
+                    actions: std::sync::Mutex::new(Vec::new()),
                 };
                 let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
                 let forward = async {
@@ -418,7 +419,11 @@ impl Assistant {
                     .tools
                     .into_inner()
                     .unwrap_or_else(|e| e.into_inner());
-                (text, sources, Vec::new(), tools, new_turns)
+                let actions = executor
+                    .actions
+                    .into_inner()
+                    .unwrap_or_else(|e| e.into_inner());
+                (text, sources, actions, tools, new_turns)
             }
         };
         let provider_latency = started.elapsed();
@@ -542,6 +547,8 @@ struct Executor<'t> {
     toolbox: &'t Toolbox<'t>,
     sources: std::sync::Mutex<Vec<Source>>,
     tools: std::sync::Mutex<Vec<ToolName>>,
+    /// Restocks the model proposed (`propose_restock`), for the user to confirm.
+    actions: std::sync::Mutex<Vec<Action>>,
 }
 
 impl ToolExecutor for Executor<'_> {
@@ -556,6 +563,16 @@ impl ToolExecutor for Executor<'_> {
                 .push(tool);
             match self.toolbox.run(tool, &call.arguments).await {
                 Ok(found) => {
+                    if let tools::Figures::Proposal(proposal) = &found.figures {
+                        self.actions.lock().unwrap_or_else(|e| e.into_inner()).push(
+                            Action::restock(
+                                &proposal.sku,
+                                &proposal.name,
+                                proposal.quantity,
+                                proposal.reason.clone(),
+                            ),
+                        );
+                    }
                     let figures = serde_json::to_value(&found.figures).unwrap_or(Value::Null);
                     let source = Source {
                         tool: tool.as_str().to_owned(),

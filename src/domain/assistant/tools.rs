@@ -37,10 +37,13 @@ pub enum ToolName {
     TopSellers,
     UpcomingEvents,
     FindProducts,
+    /// Not a read: records a restock for the user to confirm (external models' way to
+    /// propose what the built-in assistant proposes itself). Nothing changes here.
+    ProposeRestock,
 }
 
 impl ToolName {
-    pub const ALL: [ToolName; 7] = [
+    pub const ALL: [ToolName; 8] = [
         ToolName::LowStock,
         ToolName::RestockRecommendations,
         ToolName::Forecast,
@@ -48,6 +51,7 @@ impl ToolName {
         ToolName::TopSellers,
         ToolName::UpcomingEvents,
         ToolName::FindProducts,
+        ToolName::ProposeRestock,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -59,6 +63,7 @@ impl ToolName {
             ToolName::TopSellers => "top_sellers",
             ToolName::UpcomingEvents => "upcoming_events",
             ToolName::FindProducts => "find_products",
+            ToolName::ProposeRestock => "propose_restock",
         }
     }
 
@@ -69,7 +74,10 @@ impl ToolName {
     /// Whether `audience` may call this tool at all (the API's admin-only routes).
     pub fn allowed_for(self, audience: Audience) -> bool {
         match self {
-            ToolName::RestockRecommendations | ToolName::Forecast => audience == Audience::Admin,
+            // A cashier may not change stock by hand, so is never offered a restock.
+            ToolName::RestockRecommendations | ToolName::Forecast | ToolName::ProposeRestock => {
+                audience == Audience::Admin
+            }
             _ => true,
         }
     }
@@ -111,6 +119,10 @@ pub fn specs(audience: Audience) -> Vec<ToolSpec> {
                 ToolName::FindProducts => (
                     "Products whose SKU or name matches the words given (typos forgiven), with price and stock.",
                     json!({"type": "object", "properties": {"query": {"type": "string", "minLength": 1, "maxLength": 100}}, "required": ["query"], "additionalProperties": false}),
+                ),
+                ToolName::ProposeRestock => (
+                    "Propose restocking a product: the user sees the proposal and confirms it in the app; nothing changes until then. Use the SKU from another tool's answer.",
+                    json!({"type": "object", "properties": {"sku": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$"}, "quantity": {"type": "integer", "minimum": 1, "maximum": MAX_PROPOSED_UNITS}, "reason": {"type": "string", "minLength": 1, "maxLength": 200}}, "required": ["sku", "quantity", "reason"], "additionalProperties": false}),
                 ),
             };
             ToolSpec {
@@ -190,6 +202,17 @@ struct EventArgs {
 struct FindArgs {
     query: String,
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProposeArgs {
+    sku: Sku,
+    quantity: i64,
+    reason: String,
+}
+
+/// The largest restock a model may propose (the stock endpoint would refuse more anyway).
+const MAX_PROPOSED_UNITS: i64 = 1_000_000;
 
 /// Why a tool gave no figures. Only `Failed` is the server's fault; the others are
 /// answers the user (or the model) can act on.
@@ -284,6 +307,18 @@ pub enum Figures {
     TopSellers { items: Vec<TopProduct> },
     Events { items: Vec<EventView> },
     Products { items: Vec<ProductView> },
+    Proposal(ProposalFigures),
+}
+
+/// A restock proposed for the user to confirm.
+#[derive(Debug, Serialize)]
+pub struct ProposalFigures {
+    pub sku: String,
+    pub name: String,
+    pub current_stock: i64,
+    pub quantity: i64,
+    pub reason: String,
+    pub note: &'static str,
 }
 
 /// A tool's answer and the business days it covers.
@@ -370,6 +405,34 @@ impl Toolbox<'_> {
                     return Err(ToolError::Invalid("days must be between 1 and 366".into()));
                 }
                 self.events(days as u64).await
+            }
+            ToolName::ProposeRestock => {
+                let ProposeArgs {
+                    sku,
+                    quantity,
+                    reason,
+                } = args(arguments)?;
+                if !(1..=MAX_PROPOSED_UNITS).contains(&quantity) {
+                    return Err(ToolError::Invalid(format!(
+                        "quantity must be between 1 and {MAX_PROPOSED_UNITS}"
+                    )));
+                }
+                let reason = crate::domain::required_text("reason", &reason, 200)?;
+                let product = self
+                    .catalog
+                    .product(&sku)
+                    .ok_or_else(|| ToolError::NotFound(format!("no active product {sku}")))?;
+                Ok(ToolResult {
+                    figures: Figures::Proposal(ProposalFigures {
+                        sku: product.sku.clone(),
+                        name: product.name.clone(),
+                        current_stock: product.stock,
+                        quantity,
+                        reason,
+                        note: "proposed only: the user confirms it in the app",
+                    }),
+                    period: None,
+                })
             }
             ToolName::FindProducts => {
                 let FindArgs { query } = args(arguments)?;
