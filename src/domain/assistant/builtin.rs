@@ -57,6 +57,7 @@ const INDONESIAN: &[&str] = &[
     "apa",
     "berapa",
     "stok",
+    "restok",
     "stoknya",
     "yang",
     "bulan",
@@ -200,6 +201,9 @@ const QUESTION_WORDS: &[&str] = &[
     "re-stock",
     "di-restock",
     "direstock",
+    "restok",
+    "re-stok",
+    "direstok",
     "reorder",
     "order",
     "stock",
@@ -449,6 +453,8 @@ fn intent_of(text: &str, audience_words: &[String]) -> Intent {
     let restock_words = [
         "restock",
         "re-stock",
+        "restok",
+        "re-stok",
         "reorder",
         "tambah stok",
         "tambahkan stok",
@@ -1148,6 +1154,12 @@ mod tests {
             intent_of("tambah stok brownies 120", &w),
             Intent::RestockAction { quantity: 120 }
         );
+        assert_eq!(detect_language("restok 12 brownies"), Lang::Id);
+        assert_eq!(
+            intent_of("restok 12 brownies", &w),
+            Intent::RestockAction { quantity: 12 }
+        );
+        assert_eq!(content_words("restok 12 brownies"), ["brownies"]);
         assert_eq!(
             intent_of("what should i restock this week?", &[]),
             Intent::RestockAdvice { days: 7 }
