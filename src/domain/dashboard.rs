@@ -59,6 +59,18 @@ pub struct TopProduct {
     pub revenue: Money,
 }
 
+impl From<reports::ProductSales> for TopProduct {
+    fn from(row: reports::ProductSales) -> Self {
+        TopProduct {
+            sku: row.sku,
+            name: row.name,
+            category: row.category,
+            units: row.units,
+            revenue: Money::from_cents(row.revenue_cents),
+        }
+    }
+}
+
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TopCategory {
     pub category: String,
@@ -273,16 +285,7 @@ pub async fn stats(
         units_sold,
         average_transaction: Money::from_cents(average),
         sales_trend: days.into_values().collect(),
-        top_products: top
-            .into_iter()
-            .map(|r| TopProduct {
-                sku: r.sku,
-                name: r.name,
-                category: r.category,
-                units: r.units,
-                revenue: Money::from_cents(r.revenue_cents),
-            })
-            .collect(),
+        top_products: top.into_iter().map(TopProduct::from).collect(),
         top_categories: categories
             .into_iter()
             .map(|r| TopCategory {

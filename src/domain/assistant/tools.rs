@@ -673,16 +673,7 @@ impl Toolbox<'_> {
         .map_err(|e| ToolError::Failed(e.into()))?;
         Ok(ToolResult {
             figures: Figures::TopSellers {
-                items: rows
-                    .into_iter()
-                    .map(|r| TopProduct {
-                        sku: r.sku,
-                        name: r.name,
-                        category: r.category,
-                        units: r.units,
-                        revenue: Money::from_cents(r.revenue_cents),
-                    })
-                    .collect(),
+                items: rows.into_iter().map(TopProduct::from).collect(),
             },
             period: Some(period),
         })
