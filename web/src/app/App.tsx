@@ -70,7 +70,16 @@ function SessionExpiredDialog(props: { email: string }) {
 
 function Authenticated() {
   const { user, status } = useSession();
-  if (user?.must_change_password && status === 'authenticated') return <ChangePasswordScreen />;
+  // A lazy screen suspends (throws its loading promise) on first render: only an
+  // ErrorBoundary catches that and renders it once loaded. Without one the promise is an
+  // uncaught error that leaves the tree half-rendered, so the screen never leaves.
+  if (user?.must_change_password && status === 'authenticated') {
+    return (
+      <ErrorBoundary>
+        <ChangePasswordScreen />
+      </ErrorBoundary>
+    );
+  }
   return (
     <Shell>
       <ErrorBoundary>
