@@ -26,10 +26,11 @@ function loadPlot(): Promise<PlotLib> {
 
 /**
  * An Observable Plot chart (SVG) that fills its box's width and redraws when the data
- * or the width changes. `label` names it for screen readers (a figure caption); give
- * `table` the numbers it shows. Plot is a separate chunk fetched when the first chart
- * mounts, so the rest of the screen renders without waiting for it. Colours: pass CSS
- * variables (`'var(--sp-chart-1)'`).
+ * or the width changes. `label` is its one accessible name (the box is an image so
+ * named; the SVG inside is hidden from screen readers); give `table` the numbers it
+ * shows (a visually hidden table captioned with the label). Plot is a separate chunk
+ * fetched when the first chart mounts, so the rest of the screen renders without waiting
+ * for it. Colours: pass CSS variables (`'var(--sp-chart-1)'`).
  */
 export function Chart(props: { spec: ChartSpec; label: string; height?: number; table?: ChartTable; class?: string }) {
   const box = useRef<HTMLDivElement>(null);
@@ -67,13 +68,17 @@ export function Chart(props: { spec: ChartSpec; label: string; height?: number; 
       width,
       height,
     });
+    // The drawing is hidden from assistive technology: the box (role img) names the chart
+    // and the visually hidden table reads out its numbers. Plot labels its own groups
+    // (`<g aria-label="line">`, "area", "tip", ...), which ARIA prohibits on an element
+    // with no role; hiding the root also covers the tips Plot redraws on pointer moves.
+    figure.setAttribute('aria-hidden', 'true');
     el.replaceChildren(figure);
     return () => figure.remove();
   }, [lib, width, height, props.spec]);
 
   return (
     <figure class={['chart', props.class].filter(Boolean).join(' ')}>
-      <figcaption class="visually-hidden">{props.label}</figcaption>
       <div
         ref={box}
         class="chart-box"
