@@ -21,6 +21,8 @@ export function Shell(props: { children: ComponentChildren }) {
   const store = useStore();
   const { path } = useLocation();
   const [open, setOpen] = useState(false);
+  // Closed by any nav link (the current screen's link changes no path) and by any other
+  // navigation (a link in the content, back/forward).
   useEffect(() => setOpen(false), [path]);
 
   const items = ROUTES.filter((r) => canOpen(r, role));
@@ -61,7 +63,7 @@ export function Shell(props: { children: ComponentChildren }) {
         <ul>
           {items.map((r) => (
             <li key={r.path}>
-              <a href={r.path} aria-current={current(r.path) ? 'page' : undefined}>
+              <a href={r.path} aria-current={current(r.path) ? 'page' : undefined} onClick={() => setOpen(false)}>
                 <Icon name={r.icon} />
                 <span>{tn(r.label)}</span>
               </a>
