@@ -52,7 +52,12 @@ const SCREENS = [
     // From the products list the form was opened on: close the form, open the product.
     await closeDialogs(page);
     await expect(page.getByRole('table').first()).toBeVisible();
-    await page.getByRole('link', { name: product.name }).or(page.getByRole('row', { name: new RegExp(product.sku) })).first().click();
+    // The product's link in its own row; the row itself only where it has no link. (A
+    // `link.or(row)` locator resolves in document order, so `.first()` was the row, the
+    // link's ancestor, and the click landed on the row's centre: the cost cell.)
+    const row = page.getByRole('row', { name: new RegExp(product.sku) }).first();
+    const link = row.getByRole('link', { name: product.name });
+    await ((await link.count()) ? link.first() : row).click();
     await expect(page).toHaveURL(/sku=|\/products\/[^/]+/);
     const ledger = page.getByRole('link', { name: /ledger|stock history/i }).or(page.getByRole('tab', { name: /ledger|stock history/i }));
     if (await ledger.count()) await ledger.first().click();
