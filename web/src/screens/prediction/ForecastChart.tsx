@@ -4,16 +4,17 @@ import { Chart, type ChartSpec, type ChartTable } from '../../components/Chart';
 import { dateToDay } from '../../components/chartDays';
 import { useT } from '../../i18n';
 import { prediction } from '../../i18n/messages/prediction';
-import { formatUnits, placeLabels, type ForecastSeries, type SeriesPoint } from './series';
+import { formatUnits, placeLabels, type EventMarker, type ForecastSeries, type SeriesPoint } from './series';
 
 const MARGIN_LEFT = 44;
 const MARGIN_RIGHT = 20;
 const ROW_PX = 15;
 const MAX_LABEL_CHARS = 24;
+const MAX_LABEL_ROWS = 5;
 
 /**
- * Actuals (history), the forecast line, the 95% band and event markers (vertical rules
- * labelled with the event's name). Marks carry class names (chart-actual, chart-forecast,
+ * Actuals (history), the forecast line, the 95% band and event markers (a dashed rule at
+ * each event's first day, each event labelled once with its name). Marks carry class names (chart-actual, chart-forecast,
  * chart-band, chart-event, chart-event-label) so tests can find them.
  */
 export function ForecastChart(props: { series: ForecastSeries; product: string; days: number }) {
@@ -35,19 +36,21 @@ export function ForecastChart(props: { series: ForecastSeries; product: string; 
           .filter(Boolean)
           .join('\n');
       const last = s.forecast[s.forecast.length - 1];
-      // Event labels: placed in the top margin, stacked so they do not overlap.
+      // Event labels: one per event (its first day in range; a recurring or multi-day
+      // event's later markers are rules only), placed in the top margin without overlap.
       const first = s.points[0]?.date.getTime() ?? 0;
       const span = (s.points[s.points.length - 1]?.date.getTime() ?? first) - first || 1;
       const inner = width - MARGIN_LEFT - MARGIN_RIGHT;
+      const labelled = s.events.filter((e) => e.labelled);
       const places = placeLabels(
-        s.events.map((e) => ({ x: ((e.date.getTime() - first) / span) * inner, name: e.name })),
+        labelled.map((e) => ({ x: ((e.date.getTime() - first) / span) * inner, name: e.name })),
         inner,
-        { maxChars: MAX_LABEL_CHARS },
+        { maxChars: MAX_LABEL_CHARS, maxRows: MAX_LABEL_ROWS },
       );
-      const rows = Math.max(1, ...places.map((p) => p.row + 1));
+      const rows = Math.max(1, ...places.map((p) => (p.row ?? 0) + 1));
       const labelMarks = places
-        .map((p, i) => ({ ...p, event: s.events[i] }))
-        .filter((p) => p.event)
+        .map((p, i) => ({ side: p.side, row: p.row, event: labelled[i] }))
+        .filter((p): p is { side: 'start' | 'end'; row: number; event: EventMarker } => p.event !== undefined && p.row !== null)
         .map((p) =>
           P.text([p.event], {
             x: 'date',
@@ -62,6 +65,7 @@ export function ForecastChart(props: { series: ForecastSeries; product: string; 
             fill: 'var(--sp-chart-3)',
             fontWeight: 600,
             className: 'chart-event-label',
+            title: 'name',
           }),
         );
       return {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { translate } from '../../i18n/core';
 import { prediction } from '../../i18n/messages/prediction';
-import { accuracyWords, formatUnits, placeLabels, toSeries } from './series';
+import { accuracyWords, eventNames, formatUnits, placeLabels, toSeries } from './series';
 
 const data = [
   { date: '2026-03-03', actual: null, predicted: 12.5, lower: 8, upper: 17, event: 'Promo' },
@@ -27,12 +27,39 @@ describe('toSeries', () => {
     expect(s.forecastStart?.toISOString()).toBe('2026-03-03T00:00:00.000Z');
   });
 
-  it('makes one marker per run of consecutive days with the same event', () => {
-    expect(s.events.map((e) => [e.day, e.lastDay, e.name])).toEqual([
-      ['2026-03-03', '2026-03-04', 'Promo'],
-      ['2026-03-05', '2026-03-05', 'Payday'],
-      ['2026-03-06', '2026-03-06', 'Promo'],
+  it('makes one marker per run of consecutive days of an event; labels each name once', () => {
+    expect(s.events.map((e) => [e.day, e.lastDay, e.name, e.labelled])).toEqual([
+      ['2026-03-03', '2026-03-04', 'Promo', true],
+      ['2026-03-05', '2026-03-05', 'Payday', true],
+      ['2026-03-06', '2026-03-06', 'Promo', false],
     ]);
+  });
+
+  it('keeps a multi-day event one marker while other events overlap it (names joined by ", ")', () => {
+    const day = (d: number, event: string | null) => ({ date: `2026-12-${String(d).padStart(2, '0')}`, predicted: 5, event });
+    const holiday = 'Libur Sekolah Akhir Tahun 2026';
+    const events = toSeries([
+      day(19, holiday),
+      day(20, holiday),
+      day(21, `${holiday}, Promo`),
+      day(22, `${holiday}, Promo, Natal`),
+      day(23, holiday),
+      day(24, null),
+      day(25, 'Natal'),
+    ]).events;
+    expect(events.map((e) => [e.day, e.lastDay, e.name, e.labelled])).toEqual([
+      ['2026-12-19', '2026-12-23', holiday, true],
+      ['2026-12-21', '2026-12-22', 'Promo', true],
+      ['2026-12-22', '2026-12-22', 'Natal', true],
+      ['2026-12-25', '2026-12-25', 'Natal', false],
+    ]);
+    // One label per distinct event: the holiday is labelled once, not once per overlap.
+    expect(events.filter((e) => e.labelled && e.name === holiday)).toHaveLength(1);
+  });
+
+  it('splits a day with several events into their names, without duplicates', () => {
+    expect(eventNames('A, B , A')).toEqual(['A', 'B']);
+    expect(eventNames(null)).toEqual([]);
   });
 
   it('has no forecast start without forecast days', () => {
@@ -66,7 +93,7 @@ describe('placeLabels', () => {
   it('stacks overlapping labels on new rows and flips those that would run off the right edge', () => {
     const places = placeLabels(
       [
-        { x: 10, name: 'Promo' }, // 10..49
+        { x: 10, name: 'Promo' }, // 10..51.5
         { x: 30, name: 'Payday' }, // overlaps the first: next row
         { x: 200, name: 'Holiday' }, // free on row 0
         { x: 390, name: 'Year end sale' }, // would pass 400: left of its rule
@@ -81,8 +108,9 @@ describe('placeLabels', () => {
     ]);
   });
 
-  it('never uses more than maxRows rows', () => {
+  it('never uses more than maxRows rows: a label that fits on none is left out, not piled on', () => {
     const many = Array.from({ length: 6 }, (_, i) => ({ x: i, name: 'Same place' }));
-    expect(Math.max(...placeLabels(many, 800, { maxRows: 3 }).map((p) => p.row))).toBe(2);
+    const places = placeLabels(many, 800, { maxRows: 3 });
+    expect(places.map((p) => p.row)).toEqual([0, 1, 2, null, null, null]);
   });
 });

@@ -18,12 +18,17 @@ export interface SeriesPoint {
   event: string | null;
 }
 
-/** An event marker: one per run of consecutive days with the same event name. */
+/**
+ * An event marker: one per run of consecutive days on which one event is on. Several
+ * events on one day are separate markers (the API joins their names with ", ").
+ */
 export interface EventMarker {
   date: Date;
   day: string;
   lastDay: string;
   name: string;
+  /** The first marker of its name in the series: the only one that gets a label. */
+  labelled: boolean;
 }
 
 export interface ForecastSeries {
@@ -46,6 +51,34 @@ function nextDay(day: string): string {
   return d.toISOString().slice(0, 10);
 }
 
+/** The names of one day's events (the API joins several with ", "). */
+export function eventNames(event: string | null): string[] {
+  if (!event) return [];
+  return [...new Set(event.split(', ').map((n) => n.trim()).filter(Boolean))];
+}
+
+/**
+ * One marker per event and run of consecutive days (a multi-day event that overlaps
+ * another stays one marker), ordered by first day; only each name's first run is labelled.
+ */
+export function eventMarkers(points: readonly SeriesPoint[]): EventMarker[] {
+  const open = new Map<string, EventMarker>();
+  const events: EventMarker[] = [];
+  for (const p of points) {
+    for (const name of eventNames(p.event)) {
+      const run = open.get(name);
+      if (run && nextDay(run.lastDay) === p.day) {
+        run.lastDay = p.day;
+      } else {
+        const marker = { date: p.date, day: p.day, lastDay: p.day, name, labelled: !open.has(name) };
+        open.set(name, marker);
+        events.push(marker);
+      }
+    }
+  }
+  return events;
+}
+
 export function toSeries(chartData: readonly ChartPoint[]): ForecastSeries {
   const points: SeriesPoint[] = chartData
     .map((p) => ({
@@ -60,16 +93,7 @@ export function toSeries(chartData: readonly ChartPoint[]): ForecastSeries {
     .sort((a, b) => a.date.getTime() - b.date.getTime());
   const history = points.filter((p) => p.actual !== null);
   const forecast = points.filter((p) => p.predicted !== null);
-  const events: EventMarker[] = [];
-  for (const p of points) {
-    if (!p.event) continue;
-    const last = events[events.length - 1];
-    if (last && last.name === p.event && nextDay(last.lastDay) === p.day) {
-      last.lastDay = p.day;
-    } else {
-      events.push({ date: p.date, day: p.day, lastDay: p.day, name: p.event });
-    }
-  }
+  const events = eventMarkers(points);
   return { points, history, forecast, events, forecastStart: forecast[0]?.date ?? null };
 }
 
@@ -101,12 +125,15 @@ export function accuracyWords(
 
 export interface LabelPlace {
   side: 'start' | 'end';
-  row: number;
+  /** The row (0 = nearest the plot), or null when it fits on none: left out, not overlapped. */
+  row: number | null;
 }
 
 /**
  * Where event labels go so they do not overlap: right of their rule (or left of it when
- * they would run past the right edge), on the first of `maxRows` rows where they fit.
+ * they would run past the right edge), on the first of `maxRows` rows where they fit; a
+ * label that fits on none is left out (its rule still names it in its tooltip, and the
+ * chart's table lists it) rather than drawn over another.
  * `x` are the rules' pixel positions in order; label widths are estimated from their
  * length (`charPx` a character, at most `maxChars` characters: longer ones are cut).
  */
@@ -115,14 +142,15 @@ export function placeLabels(
   width: number,
   opts: { charPx?: number; maxChars?: number; maxRows?: number; gap?: number } = {},
 ): LabelPlace[] {
-  const { charPx = 7, maxChars = 24, maxRows = 3, gap = 8 } = opts;
+  const { charPx = 7.5, maxChars = 24, maxRows = 3, gap = 8 } = opts;
   const rows: [number, number][][] = [];
   return labels.map(({ x, name }) => {
     const w = Math.min(name.length, maxChars) * charPx + 4;
     const side = x + w > width ? 'end' : 'start';
     const span: [number, number] = side === 'start' ? [x, x + w] : [x - w, x];
     let row = rows.findIndex((r) => r.every(([a, b]) => span[1] + gap <= a || span[0] >= b + gap));
-    if (row < 0) row = rows.length < maxRows ? rows.length : maxRows - 1;
+    if (row < 0 && rows.length < maxRows) row = rows.length;
+    if (row < 0) return { side, row: null };
     (rows[row] ??= []).push(span);
     return { side, row };
   });

@@ -257,7 +257,9 @@ function ProductList(props: {
               <caption class="visually-hidden">{t('tableCaption')}</caption>
               <thead>
                 <tr>
-                  <th scope="col">{t('colSku')}</th>
+                  <th scope="col" class="opt-sku">
+                    {t('colSku')}
+                  </th>
                   <th scope="col">{t('colName')}</th>
                   <th scope="col" class="opt-cat">
                     {t('colCategory')}
@@ -276,7 +278,9 @@ function ProductList(props: {
                   <th scope="col" class="num">
                     {t('colStock')}
                   </th>
-                  <th scope="col">{t('colStatus')}</th>
+                  <th scope="col" class="opt-status">
+                    {t('colStatus')}
+                  </th>
                   {isAdmin && (
                     <th scope="col">
                       <span class="visually-hidden">{t('colActions')}</span>
@@ -287,11 +291,15 @@ function ProductList(props: {
               <tbody>
                 {rows.map((p) => (
                   <tr key={p.sku} class={p.is_active ? undefined : 'inactive'}>
-                    <td class="mono nowrap">{p.sku}</td>
+                    <td class="mono nowrap opt-sku">{p.sku}</td>
                     <td>
                       <a href={`/products?sku=${encodeURIComponent(p.sku)}`}>{p.name}</a>
                       {p.variation && <small class="muted block">{p.variation}</small>}
-                      {p.category && <small class="muted block narrow-only">{p.category}</small>}
+                      <small class="muted block narrow-only">
+                        <span class="mono">{p.sku}</span>
+                        {p.category && ` · ${p.category}`}
+                      </small>
+                      {!p.is_active && <span class="status-pill off narrow-only">{t('inactive')}</span>}
                     </td>
                     <td class="opt-cat">{p.category ?? t('none')}</td>
                     <td class="mono opt">{p.barcode ?? t('none')}</td>
@@ -302,26 +310,28 @@ function ProductList(props: {
                     <td class="num">
                       <StockCell stock={p.stock} status={p.stock_status} />
                     </td>
-                    <td>{p.is_active ? <span class="status-pill on">{t('active')}</span> : <span class="status-pill off">{t('inactive')}</span>}</td>
+                    <td class="opt-status">{p.is_active ? <span class="status-pill on">{t('active')}</span> : <span class="status-pill off">{t('inactive')}</span>}</td>
                     {isAdmin && (
                       <td class="row-actions">
-                        {p.is_active ? (
-                          <>
-                            <button type="button" class="small" onClick={() => setStockFor(p)} aria-label={`${t('stock')}: ${p.name}`}>
-                              {t('stockShort')}
+                        <div class="product-actions">
+                          {p.is_active ? (
+                            <>
+                              <button type="button" class="small" onClick={() => setStockFor(p)} aria-label={`${t('stock')}: ${p.name}`}>
+                                {t('stockShort')}
+                              </button>
+                              <button type="button" class="secondary outline small" onClick={() => setEditing(p)} aria-label={`${t('edit')}: ${p.name}`}>
+                                {t('edit')}
+                              </button>
+                              <button type="button" class="secondary outline small danger-text" onClick={() => setRemoving(p)} aria-label={`${t('remove')}: ${p.name}`}>
+                                {t('remove')}
+                              </button>
+                            </>
+                          ) : (
+                            <button type="button" class="secondary outline small" onClick={() => void reactivate(p)} aria-label={`${t('reactivate')}: ${p.name}`}>
+                              {t('reactivate')}
                             </button>
-                            <button type="button" class="secondary outline small" onClick={() => setEditing(p)} aria-label={`${t('edit')}: ${p.name}`}>
-                              {t('edit')}
-                            </button>
-                            <button type="button" class="secondary outline small danger-text" onClick={() => setRemoving(p)} aria-label={`${t('remove')}: ${p.name}`}>
-                              {t('remove')}
-                            </button>
-                          </>
-                        ) : (
-                          <button type="button" class="secondary outline small" onClick={() => void reactivate(p)} aria-label={`${t('reactivate')}: ${p.name}`}>
-                            {t('reactivate')}
-                          </button>
-                        )}
+                          )}
+                        </div>
                       </td>
                     )}
                   </tr>
