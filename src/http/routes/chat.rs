@@ -22,6 +22,33 @@ pub struct Deleted {
     pub deleted: bool,
 }
 
+/// The kinds of event the stream sends, in the order they come.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(
+    dead_code,
+    reason = "documents the stream's events; the handler writes them with axum's Event"
+)]
+pub enum ChatStreamEventKind {
+    Tool,
+    Token,
+    Done,
+    Error,
+}
+
+/// One Server-Sent Event of `POST /api/chat/stream`: its `event` field and its `data`
+/// (JSON text: a tool call, a piece of the answer as a JSON string, the ChatReply, or an
+/// ErrorBody).
+#[derive(utoipa::ToSchema)]
+#[allow(
+    dead_code,
+    reason = "documents the stream's events; the handler writes them with axum's Event"
+)]
+pub struct ChatStreamEvent {
+    pub event: ChatStreamEventKind,
+    pub data: String,
+}
+
 fn record(state: &AppState, stats: &TurnStats) {
     let provider = state.assistant.status().name;
     let tools: Vec<&'static str> = stats.tools.iter().map(|t| t.as_str()).collect();
@@ -51,7 +78,7 @@ pub async fn send(
 /// `error` with an error body. Bad input or an unknown session is refused before the
 /// stream starts, as a plain JSON error.
 #[utoipa::path(post, path = "/api/chat/stream", tag = "assistant", security(("bearer" = [])), request_body = ChatRequest,
-    responses((status = 200, content_type = "text/event-stream", body = String,
+    responses((status = 200, content_type = "text/event-stream", body = ChatStreamEvent,
         description = "Events `tool` (data: {\"name\", \"arguments\"}), `token` (data: a JSON string, a piece of the answer), then `done` (data: the ChatReply) or `error` (data: an ErrorBody)"),
         (status = 400, body = ErrorBody),
         (status = 404, body = ErrorBody, description = "No such session of the caller's")))]

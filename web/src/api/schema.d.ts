@@ -921,6 +921,20 @@ export interface components {
             message: string;
             session_id?: null | components["schemas"]["SessionId"];
         };
+        /**
+         * @description One Server-Sent Event of `POST /api/chat/stream`: its `event` field and its `data`
+         *     (JSON text: a tool call, a piece of the answer as a JSON string, the ChatReply, or an
+         *     ErrorBody).
+         */
+        ChatStreamEvent: {
+            data: string;
+            event: components["schemas"]["ChatStreamEventKind"];
+        };
+        /**
+         * @description The kinds of event the stream sends, in the order they come.
+         * @enum {string}
+         */
+        ChatStreamEventKind: "tool" | "token" | "done" | "error";
         CheckoutRequest: {
             items: components["schemas"]["CartLine"][];
             /**
@@ -2748,7 +2762,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": string;
+                    "text/event-stream": components["schemas"]["ChatStreamEvent"];
                 };
             };
             400: {
