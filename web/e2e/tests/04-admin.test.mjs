@@ -46,6 +46,9 @@ test('products: create a product with a barcode and find it in the list', async 
     const created = page.waitForResponse((r) => r.url().endsWith('/api/products') && r.request().method() === 'POST');
     await form.getByRole('button', { name: T.save }).first().click();
     assert.equal((await created).status(), 201, 'POST /api/products answered 201');
+    // The dialog closes once the app has taken the answer in. Until then the page behind
+    // the modal is inert, and Playwright's fill() would type into the dialog instead.
+    await expect(page.getByRole('dialog')).toHaveCount(0);
 
     const product = await state.api.product(sku);
     assert.equal(product.barcode, barcode);
@@ -82,6 +85,7 @@ test('calendar: an event shows in the month view and as a marker on the predicti
     assert.equal(response.status(), 201, `POST /api/events answered ${response.status()}`);
     const event = await response.json();
     assert.equal(event.include_in_prediction, true, 'the event feeds the forecast');
+    await expect(page.getByRole('dialog')).toHaveCount(0);
 
     // The month view: move to the event's month if it is next month, then see it.
     const grid = page.getByRole('grid').or(page.getByRole('table')).first();
