@@ -131,7 +131,9 @@ pub async fn seed_with_progress(
     let calendar = settings::calendar(db).await?;
     let threshold = storage::settings::get(db.pool())
         .await?
-        .map_or(10, |s| s.low_stock_threshold);
+        .map_or(settings::DEFAULT_LOW_STOCK_THRESHOLD, |s| {
+            s.low_stock_threshold
+        });
     let yesterday = calendar
         .today()
         .pred_opt()

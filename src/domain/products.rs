@@ -254,7 +254,9 @@ pub(crate) async fn view(
 async fn low_stock_threshold(db: &Db) -> DomainResult<i64> {
     Ok(settings::get(db.pool())
         .await?
-        .map_or(5, |s| s.low_stock_threshold))
+        .map_or(super::settings::DEFAULT_LOW_STOCK_THRESHOLD, |s| {
+            s.low_stock_threshold
+        }))
 }
 
 /// A product-list query after validation: what the list depends on and nothing else, so

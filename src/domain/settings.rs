@@ -55,6 +55,10 @@ fn view(row: settings::SettingsRow) -> StoreSettings {
     }
 }
 
+/// The low-stock threshold of a new store, and the one used if the settings row is missing
+/// (a database that was never migrated through `initialize`).
+pub const DEFAULT_LOW_STOCK_THRESHOLD: i64 = 10;
+
 pub fn defaults(timezone: Tz) -> settings::SettingsRow {
     settings::SettingsRow {
         store_name: "My Shop".into(),
@@ -63,7 +67,7 @@ pub fn defaults(timezone: Tz) -> settings::SettingsRow {
         email: String::new(),
         timezone: timezone.name().into(),
         currency: "IDR".into(),
-        low_stock_threshold: 10,
+        low_stock_threshold: DEFAULT_LOW_STOCK_THRESHOLD,
         updated_at: 0,
     }
 }
