@@ -107,13 +107,14 @@ impl Services {
         queue::run_worker(
             self.queue.clone(),
             self.forecaster.clone(),
+            self.db.clone(),
             self.config.job_time_limit(),
             stop,
         )
         .await;
     }
 
-    /// Enqueues the scheduled retraining until `stop` turns true.
+    /// Enqueues the scheduled jobs (retraining, the session sweep) until `stop` turns true.
     pub async fn run_scheduler(&self, stop: watch::Receiver<bool>) {
         queue::run_scheduler(self.queue.clone(), self.config.train_cron.clone(), stop).await;
     }

@@ -3,7 +3,7 @@
 //! effect on every instance, and so that reusing a spent token can end its whole session.
 use sqlx::{Any, Executor, FromRow};
 
-use super::{StorageResult, now_millis};
+use super::{StorageResult, Tx, now_millis};
 
 pub async fn insert_session<'e, E: Executor<'e, Database = Any>>(
     db: E,
@@ -221,4 +221,34 @@ pub async fn revoke_all_for_user<'e, E: Executor<'e, Database = Any> + Copy>(
         .execute(db)
         .await?;
     Ok(())
+}
+
+/// How many rows a sweep of ended sessions removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SweptSessions {
+    pub sessions: u64,
+    pub refresh_tokens: u64,
+}
+
+/// Deletes the sessions that expired or were revoked before `ended_before`, with their
+/// refresh tokens, and the refresh tokens that belong to no session (issued before
+/// sessions existed; they are refused anyway). Tokens go first: they reference sessions.
+pub async fn delete_ended_sessions(tx: &mut Tx, ended_before: i64) -> StorageResult<SweptSessions> {
+    let refresh_tokens = sqlx::query(
+        "DELETE FROM refresh_tokens WHERE session_id IS NULL OR session_id IN \
+         (SELECT session_id FROM sessions WHERE expires_at < $1 OR revoked_at < $1)",
+    )
+    .bind(ended_before)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at < $1 OR revoked_at < $1")
+        .bind(ended_before)
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+    Ok(SweptSessions {
+        sessions,
+        refresh_tokens,
+    })
 }

@@ -479,18 +479,28 @@ async fn two_schedulers_enqueue_each_scheduled_run_once() {
     stop.send(true).unwrap();
     first.await.unwrap();
     second.await.unwrap();
-    let runs: Vec<String> = queue
-        .list(&[TaskStatus::Queued])
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|task| task.kind == "train_all")
-        .map(|task| task.dedupe_key.unwrap_or_default())
-        .collect();
+    let queued = queue.list(&[TaskStatus::Queued]).await.unwrap();
+    let keys_of = |kind: &str| -> Vec<String> {
+        queued
+            .iter()
+            .filter(|task| task.kind == kind)
+            .map(|task| task.dedupe_key.clone().unwrap_or_default())
+            .collect()
+    };
+    let runs = keys_of("train_all");
     let keys: std::collections::BTreeSet<_> = runs.iter().cloned().collect();
     assert!(runs.len() >= 2, "the schedule fired: {runs:?}");
     assert_eq!(keys.len(), runs.len(), "each run enqueued once: {runs:?}");
     assert!(keys.iter().all(|k| k.starts_with("nightly:")));
+    // Each scheduled time also sweeps ended sessions, once.
+    let sweeps = keys_of("sweep_sessions");
+    let times = |keys: &[String]| -> std::collections::BTreeSet<String> {
+        keys.iter()
+            .map(|k| k.split_once(':').unwrap().1.to_owned())
+            .collect()
+    };
+    assert_eq!(sweeps.len(), runs.len(), "{sweeps:?} {runs:?}");
+    assert_eq!(times(&sweeps), times(&runs), "the same scheduled times");
 }
 
 fn sku(text: &str) -> siprems::domain::sku::Sku {

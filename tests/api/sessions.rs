@@ -324,3 +324,82 @@ async fn a_role_change_ends_the_users_access_tokens_on_another_instance() {
     let token = second.login("kasir@test.shop", "cashier-password-1").await;
     assert_eq!(first.get("/api/users", &token).await.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn the_sweep_deletes_sessions_ended_a_week_ago_and_keeps_the_live_ones() {
+    use siprems::domain::auth::{ENDED_SESSIONS_KEPT, SessionSweep, sweep_ended_sessions};
+    use siprems::infra::queue::JobSpec;
+
+    let app = TestApp::spawn().await;
+    // One session ended by a logout, one live with a refresh behind it.
+    let ended = app.login_response(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (_, ended_refresh) = tokens(&ended.body);
+    assert_eq!(
+        post_token(&app, "/api/auth/logout", &ended_refresh)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let live = app.login_response(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (_, first_refresh) = tokens(&live.body);
+    let renewed = post_token(&app, "/api/auth/refresh", &first_refresh).await;
+    assert_eq!(renewed.status, StatusCode::OK, "{}", renewed.text);
+    let (live_access, live_refresh) = tokens(&renewed.body);
+    let (sessions, refresh_tokens) = (
+        app.count_rows("sessions").await,
+        app.count_rows("refresh_tokens").await,
+    );
+
+    // The scheduled job: the logout is minutes old, within the week it is kept.
+    let task = app
+        .state
+        .queue
+        .enqueue(&JobSpec::SweepSessions, Duration::ZERO, None)
+        .await
+        .unwrap();
+    let done = app.wait_for_task(&task.task_id, 30).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert_eq!(
+        done["result"],
+        json!({"sessions_deleted": 0, "refresh_tokens_deleted": 0}),
+        "{done}"
+    );
+
+    // A week and a minute later the ended session goes, with its one token; the live
+    // sessions (30-day lifetime) and their tokens stay.
+    let later = siprems::storage::now_millis() + ENDED_SESSIONS_KEPT.as_millis() as i64 + 60_000;
+    let swept = sweep_ended_sessions(&app.state.db, later).await.unwrap();
+    assert_eq!(
+        swept,
+        SessionSweep {
+            sessions_deleted: 1,
+            refresh_tokens_deleted: 1
+        }
+    );
+    assert_eq!(app.count_rows("sessions").await, sessions - 1);
+    assert_eq!(app.count_rows("refresh_tokens").await, refresh_tokens - 1);
+    assert_eq!(
+        sweep_ended_sessions(&app.state.db, later).await.unwrap(),
+        SessionSweep {
+            sessions_deleted: 0,
+            refresh_tokens_deleted: 0
+        },
+        "a second sweep finds nothing"
+    );
+
+    // The live session still works; the swept token is still refused.
+    assert_eq!(
+        app.get("/api/auth/profile", &live_access).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        post_token(&app, "/api/auth/refresh", &live_refresh)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_error(
+        &post_token(&app, "/api/auth/refresh", &ended_refresh).await,
+        StatusCode::UNAUTHORIZED,
+    );
+}

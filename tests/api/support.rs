@@ -388,6 +388,7 @@ impl TestApp {
         let worker = tokio::spawn(siprems::infra::queue::run_worker(
             queue,
             self.state.forecaster.clone(),
+            self.state.db.clone(),
             Duration::from_secs(60),
             stopped,
         ));

@@ -29,6 +29,7 @@ mod passwords;
 mod sealed;
 mod sessions;
 
+pub use sessions::{ENDED_SESSIONS_KEPT, SessionSweep, sweep_ended_sessions};
 use sessions::{SessionState, TokenKind};
 
 use passwords::{MAX_PASSWORD, hash_password_blocking, verify_password};

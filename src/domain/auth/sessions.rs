@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::sealed;
 use super::{Authenticator, Principal, Role, TokenPair, unauthenticated};
 use crate::domain::{DomainError, DomainResult};
-use crate::storage::{Db, now_millis, tokens, users};
+use crate::storage::{Db, StorageError, now_millis, tokens, users};
 
 /// What an instance remembers about a session: the principal, and whether it may act.
 #[derive(Debug, Clone)]
@@ -294,6 +294,32 @@ impl Authenticator {
         self.forget(user_id);
         Ok(())
     }
+}
+
+/// How long the rows of an ended session (revoked, or past its lifetime) are kept before
+/// the scheduled sweep deletes them: long enough to look into a recent sign-out or a
+/// detected token reuse, short enough that each login's rows do not pile up for ever.
+pub const ENDED_SESSIONS_KEPT: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+
+/// What a sweep of ended sessions deleted (the job's result in `/api/tasks`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SessionSweep {
+    pub sessions_deleted: u64,
+    pub refresh_tokens_deleted: u64,
+}
+
+/// Deletes the sessions that ended more than [`ENDED_SESSIONS_KEPT`] before `now_ms`,
+/// with their refresh tokens. Tokens of a deleted session are refused as unknown, which
+/// they were already as ended; the live sessions are untouched.
+pub async fn sweep_ended_sessions(db: &Db, now_ms: i64) -> DomainResult<SessionSweep> {
+    let ended_before = now_ms - ENDED_SESSIONS_KEPT.as_millis() as i64;
+    let mut tx = db.begin_write().await?;
+    let swept = tokens::delete_ended_sessions(&mut tx, ended_before).await?;
+    tx.commit().await.map_err(StorageError::from)?;
+    Ok(SessionSweep {
+        sessions_deleted: swept.sessions,
+        refresh_tokens_deleted: swept.refresh_tokens,
+    })
 }
 
 #[cfg(test)]

@@ -44,10 +44,17 @@ pub const RETRAIN_DEBOUNCE: Duration = Duration::from_secs(60);
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum JobSpec {
-    TrainProduct { sku: Sku },
+    TrainProduct {
+        sku: Sku,
+    },
     TrainAll,
     TrainStale,
-    Predict { sku: Sku, days: Horizon },
+    Predict {
+        sku: Sku,
+        days: Horizon,
+    },
+    /// Deletes the sessions that ended a while ago (scheduled with the nightly training).
+    SweepSessions,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -1,4 +1,4 @@
-//! The nightly retraining schedule.
+//! The nightly schedule: retraining every model, and sweeping ended sessions.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -28,8 +28,15 @@ impl TrainingSchedule {
     }
 }
 
-/// Enqueues the nightly retraining of all models at each scheduled time. The dedupe key
-/// is the scheduled instant, so any number of schedulers enqueue each run once.
+/// The jobs enqueued at each scheduled time, with the prefix of their dedupe keys.
+const SCHEDULED: [(JobSpec, &str); 2] = [
+    (JobSpec::TrainAll, "nightly"),
+    (JobSpec::SweepSessions, "sweep"),
+];
+
+/// Enqueues the nightly jobs (retraining all models, sweeping ended sessions) at each
+/// scheduled time. The dedupe key is the scheduled instant, so any number of schedulers
+/// enqueue each run once.
 pub async fn run_scheduler(
     queue: JobQueue,
     schedule: TrainingSchedule,
@@ -45,13 +52,12 @@ pub async fn run_scheduler(
             () = tokio::time::sleep(wait) => {}
             _ = shutdown.changed() => return,
         }
-        let key = format!("nightly:{}", next.to_rfc3339());
-        match queue
-            .enqueue(&JobSpec::TrainAll, Duration::ZERO, Some(&key))
-            .await
-        {
-            Ok(task) => tracing::info!(task = %task.task_id, "scheduled retraining enqueued"),
-            Err(error) => tracing::error!(%error, "could not enqueue the scheduled retraining"),
+        for (job, prefix) in &SCHEDULED {
+            let key = format!("{prefix}:{}", next.to_rfc3339());
+            match queue.enqueue(job, Duration::ZERO, Some(&key)).await {
+                Ok(task) => tracing::info!(task = %task.task_id, %key, "scheduled job enqueued"),
+                Err(error) => tracing::error!(%error, %key, "could not enqueue a scheduled job"),
+            }
         }
     }
 }

@@ -14,9 +14,11 @@ use apalis_postgres::{PostgresStorage, Pubsub};
 use apalis_sqlite::SqliteStorage;
 use tokio::sync::watch;
 
+use crate::domain::auth;
 use crate::domain::forecasting::Forecaster;
 use crate::domain::{DomainError, DomainResult};
 use crate::storage::jobs::{self, QueueStore};
+use crate::storage::{Db, now_millis};
 
 use super::{BACKOFF_BASE, BACKOFF_MAX, CANCEL_CHECK, JobQueue, JobSpec, POLL_INTERVAL, RETRIES};
 
@@ -28,7 +30,8 @@ fn is_retryable(error: &DomainError) -> bool {
     )
 }
 
-async fn execute(forecaster: &Forecaster, spec: &JobSpec) -> DomainResult<serde_json::Value> {
+async fn execute(runner: &Runner, spec: &JobSpec) -> DomainResult<serde_json::Value> {
+    let forecaster = &runner.forecaster;
     let to_json = |value: Result<serde_json::Value, serde_json::Error>| {
         value.map_err(|e| DomainError::internal("serializing a job result", e))
     };
@@ -41,6 +44,9 @@ async fn execute(forecaster: &Forecaster, spec: &JobSpec) -> DomainResult<serde_
         JobSpec::Predict { sku, days } => {
             to_json(serde_json::to_value(forecaster.predict(sku, *days).await?))
         }
+        JobSpec::SweepSessions => to_json(serde_json::to_value(
+            auth::sweep_ended_sessions(&runner.db, now_millis()).await?,
+        )),
     }
 }
 
@@ -48,6 +54,7 @@ async fn execute(forecaster: &Forecaster, spec: &JobSpec) -> DomainResult<serde_
 #[derive(Clone)]
 struct Runner {
     forecaster: Arc<Forecaster>,
+    db: Db,
     store: QueueStore,
     time_limit: Duration,
 }
@@ -74,7 +81,7 @@ async fn run_job(
     tracing::info!(task = %id, job = ?spec, attempt = attempt.current(), "job started");
     let limit = runner.time_limit;
     let work = async {
-        match tokio::time::timeout(limit, execute(&runner.forecaster, &spec)).await {
+        match tokio::time::timeout(limit, execute(&runner, &spec)).await {
             Ok(outcome) => outcome,
             Err(_) => Err(DomainError::unexpected(format!(
                 "timed out after {} s",
@@ -137,11 +144,13 @@ macro_rules! run_apalis_worker {
 pub async fn run_worker(
     queue: JobQueue,
     forecaster: Arc<Forecaster>,
+    db: Db,
     time_limit: Duration,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let runner = Runner {
         forecaster,
+        db,
         store: queue.store.clone(),
         time_limit,
     };
