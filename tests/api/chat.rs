@@ -305,15 +305,36 @@ async fn stock_restock_forecast_and_event_questions_match_the_api() {
     }
     let answer = ask(&app, &admin, "restock 120 brownies").await;
     let confirm = &answer["actions"][0]["confirm"];
-    let done = app
-        .post(
-            confirm["path"].as_str().unwrap(),
-            &admin,
-            confirm["body"].clone(),
-        )
-        .await;
-    assert_eq!(done.status, StatusCode::OK, "{}", done.text);
+    let key = confirm["idempotency_key"].as_str().unwrap();
+    // Confirmed twice with the proposal's own key (a double tap, another device): once.
+    for _ in 0..2 {
+        let done = app
+            .client
+            .post(app.url(confirm["path"].as_str().unwrap()))
+            .bearer_auth(&admin)
+            .header("Idempotency-Key", key)
+            .json(&confirm["body"])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(done.status(), StatusCode::OK);
+    }
     assert_eq!(app.stock_of("CKE-002").await, stock + 120);
+    // The key is kept with the conversation, and each proposal has its own.
+    let session = answer["session_id"].as_str().unwrap();
+    let history = app
+        .get(&format!("/api/chat/history/{session}"), &admin)
+        .await;
+    let kept = history.body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|m| m["actions"].as_array().cloned().unwrap_or_default())
+        .map(|a| a["confirm"]["idempotency_key"].as_str().unwrap().to_owned())
+        .collect::<Vec<_>>();
+    assert!(kept.iter().any(|k| k == key), "{kept:?}");
+    let again = ask(&app, &admin, "restock 120 brownies").await;
+    assert_ne!(again["actions"][0]["confirm"]["idempotency_key"], key);
     // An ambiguous name is asked about, not picked.
     let answer = ask(&app, &admin, "restock 50 roti tawar").await;
     assert!(answer["actions"].as_array().unwrap().is_empty());

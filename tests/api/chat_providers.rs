@@ -378,7 +378,10 @@ async fn an_external_models_restock_is_only_proposed() {
             .client
             .post(app.url(path))
             .bearer_auth(&app.admin_token)
-            .header("Idempotency-Key", "confirm-p1")
+            .header(
+                "Idempotency-Key",
+                action["confirm"]["idempotency_key"].as_str().unwrap(),
+            )
             .json(&action["confirm"]["body"])
             .send()
             .await

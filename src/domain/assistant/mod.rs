@@ -162,10 +162,13 @@ pub struct Confirmation {
     pub path: String,
     #[schema(value_type = Object)]
     pub body: Value,
+    /// Send it as the `Idempotency-Key` header. It is made once, when the action is
+    /// proposed, and kept in the conversation's history: however often the proposal is
+    /// confirmed (a double tap, a retry, another tab or device), it applies once.
+    pub idempotency_key: String,
 }
 
-/// A proposed action: nothing happens until the client sends `confirm` (with an
-/// `Idempotency-Key`, so a double tap restocks once).
+/// A proposed action: nothing happens until the client sends `confirm`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Action {
     pub kind: ActionKind,
@@ -188,6 +191,7 @@ impl Action {
                 method: "POST".into(),
                 path: format!("/api/products/{sku}/stock"),
                 body: serde_json::json!({"change": quantity, "reason": "restock", "note": note}),
+                idempotency_key: format!("assistant-{}", uuid::Uuid::new_v4()),
             },
             reason,
         }

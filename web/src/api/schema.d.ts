@@ -818,10 +818,7 @@ export interface components {
              */
             wape: number;
         };
-        /**
-         * @description A proposed action: nothing happens until the client sends `confirm` (with an
-         *     `Idempotency-Key`, so a double tap restocks once).
-         */
+        /** @description A proposed action: nothing happens until the client sends `confirm`. */
         Action: {
             confirm: components["schemas"]["Confirmation"];
             kind: components["schemas"]["ActionKind"];
@@ -946,6 +943,12 @@ export interface components {
         /** @description The request that carries out an action once the user confirms it. */
         Confirmation: {
             body: Record<string, never>;
+            /**
+             * @description Send it as the `Idempotency-Key` header. It is made once, when the action is
+             *     proposed, and kept in the conversation's history: however often the proposal is
+             *     confirmed (a double tap, a retry, another tab or device), it applies once.
+             */
+            idempotency_key: string;
             method: string;
             path: string;
         };

@@ -210,7 +210,7 @@ function ChatLog(props: { conv: ReturnType<typeof useConversation>; isAdmin: boo
     body = (
       <ol class="asst-messages" ref={ref}>
         {conv.turns.map((turn) => (
-          <MessageBubble key={turn.id} turn={turn} sessionId={conv.sessionId} busy={conv.busy} onRetry={conv.retry} />
+          <MessageBubble key={turn.id} turn={turn} busy={conv.busy} onRetry={conv.retry} />
         ))}
       </ol>
     );

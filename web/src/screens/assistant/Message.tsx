@@ -22,7 +22,7 @@ function noteLabel(t: T, n: Note): string {
   return key in assistant.en ? t(key) : n.value;
 }
 
-export function MessageBubble(props: { turn: Turn; sessionId: string | null; onRetry: (id: string) => void; busy: boolean }) {
+export function MessageBubble(props: { turn: Turn; onRetry: (id: string) => void; busy: boolean }) {
   const t = useT(assistant);
   const message = useErrorMessage();
   const f = useFormat();
@@ -69,9 +69,9 @@ export function MessageBubble(props: { turn: Turn; sessionId: string | null; onR
       {!mine && turn.status === 'done' && turn.sources.length > 0 && <Sources sources={turn.sources} />}
       {!mine && turn.status === 'done' && turn.actions.length > 0 && (
         <ul class="asst-actions">
-          {turn.actions.map((a, i) => (
-            <li key={i}>
-              <ActionCard action={a} recordKey={`${props.sessionId ?? ''}:${turn.timestamp ?? turn.id}:${i}`} />
+          {turn.actions.map((a) => (
+            <li key={a.confirm.idempotency_key}>
+              <ActionCard action={a} />
             </li>
           ))}
         </ul>
@@ -142,39 +142,27 @@ function Sources(props: { sources: Source[] }) {
 
 const records = persisted<Record<string, ActionRecord>>('assistant.actions', {});
 
-function recordFor(id: string): ActionRecord {
-  const all = records.get();
-  const found = all[id];
-  if (found) return found;
-  const made: ActionRecord = { key: crypto.randomUUID() };
-  records.set(trimRecords({ ...all, [id]: made }));
-  return made;
-}
-
-function saveRecord(id: string, rec: ActionRecord): void {
-  records.set(trimRecords({ ...records.get(), [id]: rec }));
-}
-
 type Send = (method: string, path: string, init: { body: unknown; headers: Record<string, string> }) => Promise<{ data?: unknown; error?: unknown; response: Response }>;
 
 /**
- * A proposed action. Its Idempotency-Key is made when the card is first shown and kept
- * (in this browser, across reloads) for every retry, so a double tap — or a confirm
- * after a lost answer — changes stock once; the server answers a replay with the first
- * result, which marks the card done again.
+ * A proposed action. The server made its Idempotency-Key when it proposed it and keeps it
+ * in the conversation, so a double tap, a confirm after a lost answer or a confirm from
+ * another tab or device changes stock once; the server answers a replay with the first
+ * result, which marks the card done again. This browser remembers the result by key.
  */
-function ActionCard(props: { action: Action; recordKey: string }) {
+function ActionCard(props: { action: Action }) {
   const t = useT(assistant);
   const f = useFormat();
   const message = useErrorMessage();
   const a = props.action;
-  const [rec, setRec] = useState<ActionRecord>(() => recordFor(props.recordKey));
+  const key = a.confirm.idempotency_key;
+  const [stock, setStock] = useState<number | undefined>(() => records.get()[key]?.stock);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const inFlight = useRef(false);
-  useEffect(() => setRec(recordFor(props.recordKey)), [props.recordKey]);
+  useEffect(() => setStock(records.get()[key]?.stock), [key]);
 
-  const done = rec.stock !== undefined;
+  const done = stock !== undefined;
   const title = a.kind === 'restock' ? t('actionRestock', { qty: f.number(a.quantity), name: a.product_name }) : `${a.kind}: ${a.product_name}`;
 
   const confirm = async () => {
@@ -186,11 +174,10 @@ function ActionCard(props: { action: Action; recordKey: string }) {
     setError(null);
     try {
       const send = api.request as unknown as Send;
-      const result = await call(send(c.method.toLowerCase(), c.path, { body: c.body, headers: { 'Idempotency-Key': rec.key } }));
-      const stock = typeof result === 'object' && result !== null && typeof (result as { stock?: unknown }).stock === 'number' ? (result as { stock: number }).stock : null;
-      const next: ActionRecord = { key: rec.key, stock: stock ?? -1 };
-      saveRecord(props.recordKey, next);
-      setRec(next);
+      const result = await call(send(c.method.toLowerCase(), c.path, { body: c.body, headers: { 'Idempotency-Key': key } }));
+      const after = typeof result === 'object' && result !== null && typeof (result as { stock?: unknown }).stock === 'number' ? (result as { stock: number }).stock : -1;
+      records.set(trimRecords({ ...records.get(), [key]: { stock: after } }));
+      setStock(after);
     } catch (e) {
       setError(e);
     } finally {
@@ -210,7 +197,7 @@ function ActionCard(props: { action: Action; recordKey: string }) {
         <p class="muted small">{a.reason}</p>
         {done ? (
           <p class="asst-action-done" role="status">
-            {rec.stock !== undefined && rec.stock >= 0 ? t('actionDone', { name: a.product_name, stock: f.number(rec.stock) }) : t('actionDoneShort')}
+            {stock !== undefined && stock >= 0 ? t('actionDone', { name: a.product_name, stock: f.number(stock) }) : t('actionDoneShort')}
           </p>
         ) : (
           <p class="muted small">{t('actionNote')}</p>

@@ -122,7 +122,7 @@ describe('historyTurns', () => {
               product_name: 'Brownies',
               quantity: 12,
               reason: 'r',
-              confirm: { method: 'POST', path: '/api/products/CKE-002/stock', body: {} },
+              confirm: { method: 'POST', path: '/api/products/CKE-002/stock', body: {}, idempotency_key: 'assistant-1' },
             },
           ],
         },
@@ -254,7 +254,7 @@ describe('misc', () => {
   });
 
   it('trimRecords keeps the newest records', () => {
-    const recs = Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`k${i}`, { key: `u${i}` }]));
+    const recs = Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`k${i}`, { stock: i }]));
     expect(Object.keys(trimRecords(recs, 3))).toEqual(['k2', 'k3', 'k4']);
     expect(trimRecords(recs, 10)).toBe(recs);
   });

@@ -69,7 +69,7 @@ export type TurnStatus = 'thinking' | 'streaming' | 'done' | 'failed';
 
 /** A message on screen: the user's, or the assistant's (possibly still being written). */
 export interface Turn {
-  /** Stable within the page (keys, and the action cards' idempotency keys). */
+  /** Stable within the page (list keys). */
   id: string;
   role: 'user' | 'assistant';
   content: string;
@@ -272,13 +272,11 @@ export function suggestionTopics(isAdmin: boolean): SuggestionTopic[] {
     : ['lowStock', 'salesCategory', 'topSellers', 'events'];
 }
 
-// ---- Action cards' idempotency keys, kept across reloads ----
+// ---- Confirmed actions, kept across reloads (by the action's own Idempotency-Key) ----
 
 export interface ActionRecord {
-  /** The Idempotency-Key made when the card was first shown. */
-  key: string;
-  /** The product's stock after the confirmed change (from the API's answer), once done. */
-  stock?: number | undefined;
+  /** The product's stock after the confirmed change (from the API's answer; -1 if it gave none). */
+  stock: number;
 }
 
 /** Keep at most `max` records (the newest, by insertion order). */
