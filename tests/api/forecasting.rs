@@ -118,6 +118,54 @@ async fn predict_returns_history_forecast_advice_accuracy_and_the_model() {
 }
 
 #[tokio::test]
+async fn todays_sales_are_left_out_of_training_until_the_day_is_over() {
+    let app = TestApp::spawn().await;
+    app.create_product("BRD-001", "15000", 400).await;
+    app.import_history(&weekly_history_csv("BRD-001", 120, 20.0))
+        .await;
+    // An hour into the day: one loaf sold so far.
+    let sold = app
+        .checkout(
+            &app.admin_token,
+            json!([{"product_sku": "BRD-001", "quantity": 1}]),
+        )
+        .await;
+    assert_eq!(sold.status, StatusCode::CREATED, "{}", sold.text);
+
+    let response = app
+        .post(
+            "/api/predict",
+            &app.admin_token,
+            json!({"product_sku": "BRD-001", "days": 7}),
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text);
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Jakarta)
+        .date_naive();
+    let yesterday = (today - chrono::Duration::days(1))
+        .format("%Y-%m-%d")
+        .to_string();
+    assert_eq!(
+        response.body["model"]["trained_through"],
+        yesterday.as_str(),
+        "the model learnt up to yesterday"
+    );
+    // The chart still shows today's sales so far, and the forecast starts tomorrow.
+    let chart = response.body["chartData"].as_array().unwrap();
+    let today_point = chart
+        .iter()
+        .find(|p| p["date"] == today.format("%Y-%m-%d").to_string().as_str())
+        .unwrap();
+    assert_eq!(today_point["actual"], 1.0);
+    let first_forecast = chart.iter().find(|p| p["predicted"].is_number()).unwrap();
+    let tomorrow = (today + chrono::Duration::days(1))
+        .format("%Y-%m-%d")
+        .to_string();
+    assert_eq!(first_forecast["date"], tomorrow.as_str());
+}
+
+#[tokio::test]
 async fn predict_refuses_bad_requests_short_history_and_cashiers() {
     let app = shop_with_history().await;
     for days in [0, 366, -1] {

@@ -11,25 +11,28 @@ use crate::storage::{Db, events, models};
 
 use super::parse_day;
 
-/// The product's daily demand from its first sale to yesterday (or its last sale day if
-/// later), days without sales as zero. `None` without any sale.
+/// The product's daily demand from its first sale to yesterday, days without sales as
+/// zero. `None` without any sale before today.
+///
+/// Today is left out: the day is not over, and its sales so far would read as a slump (the
+/// nightly run at 02:00 UTC is 09:00 in Jakarta, an hour after opening), pulling every
+/// forecast, and so every restock suggestion, down.
 pub(super) async fn load_history(
     db: &Db,
     product_id: i64,
     calendar: &StoreCalendar,
 ) -> DomainResult<Option<DailyHistory>> {
+    let today = calendar.today();
     let rows = models::daily_units(db.pool(), product_id).await?;
     let days: Vec<(NaiveDate, i64, i64)> = rows
         .iter()
         .filter_map(|(d, units, promo)| Some((parse_day(d)?, *units, *promo)))
+        .filter(|(day, _, _)| *day < today)
         .collect();
     let Some(&(start, _, _)) = days.first() else {
         return Ok(None);
     };
-    let yesterday = calendar.today() - Days::new(1);
-    let end = days
-        .last()
-        .map_or(yesterday, |(d, _, _)| (*d).max(yesterday));
+    let end = today - Days::new(1);
     let length = (end - start).num_days() as usize + 1;
     let mut units = vec![0.0; length];
     let mut promo = vec![0.0; length];
