@@ -479,16 +479,26 @@ mod tests {
         }
         assert_eq!(cache.in_flight_keys(), 0);
         // Many misses held open at once: the map stops at the cap and the rest still answer.
-        let calls = (0..(MAX_IN_FLIGHT + 50)).map(|i| {
-            let cache = &cache;
+        // Every computation waits for the release, sent once all of them have started, so
+        // the count is read with all of them in flight whatever the machine's speed.
+        let total = MAX_IN_FLIGHT + 50;
+        let started = std::sync::atomic::AtomicUsize::new(0);
+        let (release, released) = tokio::sync::watch::channel(false);
+        let calls = (0..total).map(|i| {
+            let (cache, started) = (&cache, &started);
+            let mut released = released.clone();
             async move {
                 cache
                     .get_or_compute(
                         Namespace::ProductList,
                         Audience::Admin,
                         &format!("k{i}"),
-                        async {
-                            tokio::time::sleep(Duration::from_millis(20)).await;
+                        async move {
+                            started.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            released
+                                .wait_for(|go| *go)
+                                .await
+                                .expect("the release is sent");
                             Ok::<_, DomainError>(i)
                         },
                     )
@@ -496,8 +506,12 @@ mod tests {
             }
         });
         let watch = async {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            cache.in_flight_keys()
+            while started.load(std::sync::atomic::Ordering::SeqCst) < total {
+                tokio::task::yield_now().await;
+            }
+            let peak = cache.in_flight_keys();
+            release.send(true).unwrap();
+            peak
         };
         let (results, peak) = tokio::join!(futures::future::join_all(calls), watch);
         assert_eq!(peak, MAX_IN_FLIGHT, "full, and no further");
