@@ -17,6 +17,9 @@ pub enum Urgency {
 pub struct Recommendation {
     pub product_sku: String,
     pub product: String,
+    /// The product's variation (size, flavour): what tells apart products of one name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_variation: Option<String>,
     /// Units in stock now.
     pub current: i64,
     /// Units to hold for the horizon: forecast demand times the safety buffer.
@@ -42,7 +45,13 @@ pub fn safety_buffer(horizon_days: usize) -> f64 {
     if horizon_days <= 7 { 1.2 } else { 1.1 }
 }
 
-pub fn recommend(sku: &str, name: &str, current: i64, demand: &[DayDemand]) -> Recommendation {
+pub fn recommend(
+    sku: &str,
+    name: &str,
+    variation: Option<&str>,
+    current: i64,
+    demand: &[DayDemand],
+) -> Recommendation {
     let horizon_days = demand.len();
     let total: f64 = demand.iter().map(|d| d.units.max(0.0)).sum();
     let optimal = (total * safety_buffer(horizon_days)).ceil() as i64;
@@ -72,6 +81,7 @@ pub fn recommend(sku: &str, name: &str, current: i64, demand: &[DayDemand]) -> R
     Recommendation {
         product_sku: sku.to_owned(),
         product: name.to_owned(),
+        product_variation: variation.map(str::to_owned),
         current,
         optimal,
         gap,
@@ -117,12 +127,12 @@ mod tests {
 
     #[test]
     fn short_horizons_get_a_twenty_percent_buffer() {
-        let r = recommend("A", "a", 5, &days(&[10.0; 7]));
+        let r = recommend("A", "a", None, 5, &days(&[10.0; 7]));
         assert_eq!(r.optimal, 84);
         assert_eq!(r.gap, 79);
         assert_eq!(r.urgency, Urgency::High);
         assert_eq!(r.stockout_date.as_deref(), Some("2026-01-01"));
-        let r = recommend("A", "a", 1000, &days(&[10.0; 30]));
+        let r = recommend("A", "a", None, 1000, &days(&[10.0; 30]));
         assert_eq!(r.optimal, 330);
         assert_eq!(r.urgency, Urgency::Low);
         assert!(r.stockout_date.is_none());
@@ -131,7 +141,7 @@ mod tests {
     #[test]
     fn medium_when_the_buffer_is_short_but_stock_lasts() {
         // 70 units needed, 84 optimal; 75 in stock lasts the week but misses the buffer.
-        let r = recommend("A", "a", 75, &days(&[10.0; 7]));
+        let r = recommend("A", "a", None, 75, &days(&[10.0; 7]));
         assert_eq!(r.gap, 9);
         assert_eq!(r.urgency, Urgency::Medium);
         assert!(r.suggestion.contains("Restock 9 units"));
@@ -139,7 +149,7 @@ mod tests {
 
     #[test]
     fn stockout_is_the_first_day_demand_exceeds_stock() {
-        let r = recommend("A", "a", 25, &days(&[10.0, 10.0, 10.0, 10.0]));
+        let r = recommend("A", "a", None, 25, &days(&[10.0, 10.0, 10.0, 10.0]));
         assert_eq!(r.stockout_date.as_deref(), Some("2026-01-03"));
         assert_eq!(r.urgency, Urgency::High);
     }
@@ -147,10 +157,10 @@ mod tests {
     #[test]
     fn ordering_puts_high_and_early_stockouts_first() {
         let mut items = vec![
-            recommend("LOW", "l", 1000, &days(&[1.0; 7])),
-            recommend("LATE", "x", 25, &days(&[10.0; 7])),
-            recommend("SOON", "y", 5, &days(&[10.0; 7])),
-            recommend("MED", "m", 75, &days(&[10.0; 7])),
+            recommend("LOW", "l", None, 1000, &days(&[1.0; 7])),
+            recommend("LATE", "x", None, 25, &days(&[10.0; 7])),
+            recommend("SOON", "y", None, 5, &days(&[10.0; 7])),
+            recommend("MED", "m", None, 75, &days(&[10.0; 7])),
         ];
         sort_most_urgent_first(&mut items);
         let order: Vec<_> = items.iter().map(|r| r.product_sku.as_str()).collect();

@@ -182,12 +182,15 @@ async fn sales_questions_match_the_dashboard_and_the_transactions() {
 async fn stock_restock_forecast_and_event_questions_match_the_api() {
     let app = demo_app().await;
     let admin = app.admin_token.clone();
-    let sku = siprems::domain::sku::Sku::parse("BRD-001").unwrap();
-    app.state
-        .forecaster
-        .train_product(&sku)
-        .await
-        .expect("trains");
+    // The three croissants differ only by their variation.
+    for sku in ["BRD-001", "CRS-001", "CRS-002", "CRS-003"] {
+        let sku = siprems::domain::sku::Sku::parse(sku).unwrap();
+        app.state
+            .forecaster
+            .train_product(&sku)
+            .await
+            .expect("trains");
+    }
 
     let low = app
         .get("/api/products?low_stock=true&limit=50", &admin)
@@ -224,7 +227,44 @@ async fn stock_restock_forecast_and_event_questions_match_the_api() {
             assert_eq!(action["kind"], "restock");
             assert_eq!(action["product_sku"], item["product_sku"]);
             assert_eq!(action["quantity"], item["gap"]);
+            assert_eq!(action["product_variation"], item["product_variation"]);
         }
+    }
+    // Products of one name are told apart by their variation, in the API and the answer.
+    let items = advice.body["items"].as_array().unwrap();
+    let croissants: Vec<&Value> = items
+        .iter()
+        .filter(|r| r["product"] == "Croissant")
+        .collect();
+    assert_eq!(croissants.len(), 3, "{items:?}");
+    let variations: std::collections::BTreeSet<&str> = croissants
+        .iter()
+        .map(|r| r["product_variation"].as_str().unwrap())
+        .collect();
+    assert_eq!(variations, ["Almond", "Butter", "Cokelat"].into());
+    let answer = ask(&app, &admin, "What should I restock this week?").await;
+    for r in items
+        .iter()
+        .filter(|r| r["gap"].as_i64().unwrap() > 0)
+        .take(10)
+    {
+        let line = match r["product_variation"].as_str() {
+            Some(v) => format!(
+                "{} ({v}) ({})",
+                r["product"].as_str().unwrap(),
+                r["product_sku"].as_str().unwrap()
+            ),
+            None => format!(
+                "{} ({})",
+                r["product"].as_str().unwrap(),
+                r["product_sku"].as_str().unwrap()
+            ),
+        };
+        assert!(
+            content(&answer).contains(&line),
+            "{line} in {}",
+            content(&answer)
+        );
     }
 
     let predicted = app

@@ -754,6 +754,7 @@ impl BuiltIn {
                             answer.actions.push(Action::restock(
                                 &product.sku,
                                 &product.name,
+                                product.variation.as_deref(),
                                 quantity,
                                 say(format!("Requested in the assistant: add {quantity} units"), format!("Diminta lewat asisten: tambah {quantity} unit")),
                             ));
@@ -796,13 +797,13 @@ impl BuiltIn {
                             let urgency = urgency_text(r.urgency, lang);
                             let runs_out = r.stockout_date.as_deref().map(|d| say(format!(", runs out around {d}"), format!(", habis sekitar {d}"))).unwrap_or_default();
                             out.push_str(&say(
-                                format!("\n- {} ({}): order {} units (stock {}, needs {}; {urgency} urgency{runs_out})", r.product, r.product_sku, units(r.gap), units(r.current), units(r.optimal)),
-                                format!("\n- {} ({}): tambah {} unit (stok {}, butuh {}; urgensi {urgency}{runs_out})", r.product, r.product_sku, units(r.gap), units(r.current), units(r.optimal)),
+                                format!("\n- {} ({}): order {} units (stock {}, needs {}; {urgency} urgency{runs_out})", product_label(&r.product, r.product_variation.as_deref()), r.product_sku, units(r.gap), units(r.current), units(r.optimal)),
+                                format!("\n- {} ({}): tambah {} unit (stok {}, butuh {}; urgensi {urgency}{runs_out})", product_label(&r.product, r.product_variation.as_deref()), r.product_sku, units(r.gap), units(r.current), units(r.optimal)),
                             ));
                         }
                         more(&mut out, needed.len(), lang);
                         for r in needed.iter().take(MAX_ACTIONS) {
-                            answer.actions.push(Action::restock(&r.product_sku, &r.product, r.gap, r.suggestion.clone()));
+                            answer.actions.push(Action::restock(&r.product_sku, &r.product, r.product_variation.as_deref(), r.gap, r.suggestion.clone()));
                         }
                         if !list.without_model.is_empty() && !list.items.is_empty() {
                             out.push_str(&say(

@@ -174,18 +174,28 @@ pub struct Action {
     pub kind: ActionKind,
     pub product_sku: String,
     pub product_name: String,
+    /// The product's variation (size, flavour), when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_variation: Option<String>,
     pub quantity: i64,
     pub reason: String,
     pub confirm: Confirmation,
 }
 
 impl Action {
-    pub fn restock(sku: &str, name: &str, quantity: i64, reason: String) -> Action {
+    pub fn restock(
+        sku: &str,
+        name: &str,
+        variation: Option<&str>,
+        quantity: i64,
+        reason: String,
+    ) -> Action {
         let note: String = reason.chars().take(500).collect();
         Action {
             kind: ActionKind::Restock,
             product_sku: sku.to_owned(),
             product_name: name.to_owned(),
+            product_variation: variation.map(str::to_owned),
             quantity,
             confirm: Confirmation {
                 method: "POST".into(),
@@ -572,6 +582,7 @@ impl ToolExecutor for Executor<'_> {
                             Action::restock(
                                 &proposal.sku,
                                 &proposal.name,
+                                proposal.variation.as_deref(),
                                 proposal.quantity,
                                 proposal.reason.clone(),
                             ),

@@ -315,6 +315,8 @@ pub enum Figures {
 pub struct ProposalFigures {
     pub sku: String,
     pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variation: Option<String>,
     pub current_stock: i64,
     pub quantity: i64,
     pub reason: String,
@@ -426,6 +428,7 @@ impl Toolbox<'_> {
                     figures: Figures::Proposal(ProposalFigures {
                         sku: product.sku.clone(),
                         name: product.name.clone(),
+                        variation: product.variation.clone(),
                         current_stock: product.stock,
                         quantity,
                         reason,

@@ -144,8 +144,13 @@ impl Forecaster {
                 units: p.predicted,
             })
             .collect();
-        let recommendation =
-            recommendations::recommend(&product.sku, &product.name, product.stock, &demand);
+        let recommendation = recommendations::recommend(
+            &product.sku,
+            &product.name,
+            product.variation.as_deref(),
+            product.stock,
+            &demand,
+        );
 
         Ok(Prediction {
             product_sku: product.sku,
@@ -207,6 +212,7 @@ impl Forecaster {
             recommendation: recommendations::recommend(
                 &product.sku,
                 &product.name,
+                product.variation.as_deref(),
                 product.stock,
                 &demand,
             ),
@@ -250,6 +256,7 @@ impl Forecaster {
             items.push(recommendations::recommend(
                 &product.sku,
                 &product.name,
+                product.variation.as_deref(),
                 product.stock,
                 &demand,
             ));

@@ -824,6 +824,8 @@ export interface components {
             kind: components["schemas"]["ActionKind"];
             product_name: string;
             product_sku: string;
+            /** @description The product's variation (size, flavour), when it has one. */
+            product_variation?: string | null;
             /** Format: int64 */
             quantity: number;
             reason: string;
@@ -1368,6 +1370,8 @@ export interface components {
             optimal: number;
             product: string;
             product_sku: string;
+            /** @description The product's variation (size, flavour): what tells apart products of one name. */
+            product_variation?: string | null;
             /** @description The first day on which forecast demand exceeds the stock, if within the horizon. */
             stockout_date?: string | null;
             suggestion: string;

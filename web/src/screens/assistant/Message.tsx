@@ -7,6 +7,7 @@ import { assistant } from '../../i18n/messages/assistant';
 import { isApiError } from '../../api/errors';
 import { isRetryable, sourceView, trimRecords, type Action, type ActionRecord, type Figure, type Note, type Source, type Turn } from './conversation';
 import { persisted } from '../../lib/persisted';
+import { productLabel } from '../../lib/productLabel';
 
 type T = ReturnType<typeof useT<keyof (typeof assistant)['en']>>;
 
@@ -163,7 +164,8 @@ function ActionCard(props: { action: Action }) {
   useEffect(() => setStock(records.get()[key]?.stock), [key]);
 
   const done = stock !== undefined;
-  const title = a.kind === 'restock' ? t('actionRestock', { qty: f.number(a.quantity), name: a.product_name }) : `${a.kind}: ${a.product_name}`;
+  const name = productLabel(a.product_name, a.product_variation);
+  const title = a.kind === 'restock' ? t('actionRestock', { qty: f.number(a.quantity), name }) : `${a.kind}: ${name}`;
 
   const confirm = async () => {
     if (inFlight.current || done) return;
@@ -197,7 +199,7 @@ function ActionCard(props: { action: Action }) {
         <p class="muted small">{a.reason}</p>
         {done ? (
           <p class="asst-action-done" role="status">
-            {stock !== undefined && stock >= 0 ? t('actionDone', { name: a.product_name, stock: f.number(stock) }) : t('actionDoneShort')}
+            {stock !== undefined && stock >= 0 ? t('actionDone', { name, stock: f.number(stock) }) : t('actionDoneShort')}
           </p>
         ) : (
           <p class="muted small">{t('actionNote')}</p>
@@ -213,7 +215,7 @@ function ActionCard(props: { action: Action }) {
           type="button"
           disabled={busy}
           aria-busy={busy ? 'true' : undefined}
-          aria-label={t('confirmRestock', { qty: f.number(a.quantity), name: a.product_name })}
+          aria-label={t('confirmRestock', { qty: f.number(a.quantity), name })}
           onClick={() => void confirm()}
         >
           {busy ? t('confirming') : t('confirm')}

@@ -17,6 +17,7 @@ import { nav } from '../../i18n/messages/nav';
 import { persisted } from '../../lib/persisted';
 import { RangePicker, type DashboardRange } from './RangePicker';
 import { trendPoints, type TrendPoint } from './trend';
+import { productLabel } from '../../lib/productLabel';
 
 type Stats = components['schemas']['DashboardStats'];
 
@@ -142,7 +143,7 @@ function DashboardBody(props: { stats: Stats }) {
               {s.low_stock.map((p) => (
                 <li key={p.sku}>
                   <span class="rank-name">
-                    {p.variation ? `${p.name} · ${p.variation}` : p.name}
+                    {productLabel(p.name, p.variation)}
                     <small class="muted">{p.sku}</small>
                   </span>
                   <span class={p.stock === 0 ? 'stock-badge critical' : 'stock-badge low'}>

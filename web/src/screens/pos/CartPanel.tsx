@@ -7,6 +7,7 @@ import { pos } from '../../i18n/messages/pos';
 import { common } from '../../i18n/messages/common';
 import { isLocked, removeLine, setPaid, setPromo, setQuantity, type PosState, type Shortage } from './cart';
 import type { Quote } from './usePos';
+import { productLabel } from '../../lib/productLabel';
 
 export type Phase = 'idle' | 'sending' | 'retrying' | 'unconfirmed';
 
@@ -84,7 +85,7 @@ export function CartPanel(props: {
             const flashed = props.flash?.sku === l.sku;
             const total = lineTotal(l.sku, l.is_promo, l.quantity);
             const available = short.get(l.sku);
-            const name = l.variation ? `${l.name} (${l.variation})` : l.name;
+            const name = productLabel(l.name, l.variation);
             return (
               <li key={flashed ? `${l.sku}#${props.flash?.n}` : l.sku} class={`cart-line${flashed ? ' just-added' : ''}${available !== undefined ? ' short' : ''}`}>
                 <div class="cart-line-top">

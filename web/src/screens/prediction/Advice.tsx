@@ -3,6 +3,7 @@ import { useFormat } from '../../app/store';
 import { EmptyState } from '../../components/EmptyState';
 import { useT } from '../../i18n';
 import { prediction } from '../../i18n/messages/prediction';
+import { productLabel } from '../../lib/productLabel';
 
 type Recommendation = components['schemas']['Recommendation'];
 type RecommendationList = components['schemas']['RecommendationList'];
@@ -97,7 +98,7 @@ export function RecommendationTable(props: {
               {items.map((r) => (
                 <tr key={r.product_sku} aria-current={props.selected === r.product_sku ? 'true' : undefined}>
                   <th scope="row">
-                    <span class="rec-name">{r.product}</span>
+                    <span class="rec-name">{productLabel(r.product, r.product_variation)}</span>
                     <small class="muted">{r.product_sku}</small>
                   </th>
                   <td>
@@ -111,7 +112,7 @@ export function RecommendationTable(props: {
                     <button
                       type="button"
                       class="secondary outline"
-                      aria-label={t('forecastItem', { name: r.product })}
+                      aria-label={t('forecastItem', { name: productLabel(r.product, r.product_variation) })}
                       onClick={() => props.onForecast(r.product_sku)}
                     >
                       {t('forecast')}
@@ -119,7 +120,7 @@ export function RecommendationTable(props: {
                     <button
                       type="button"
                       class={r.gap > 0 ? undefined : 'secondary'}
-                      aria-label={t('restockItem', { name: r.product })}
+                      aria-label={t('restockItem', { name: productLabel(r.product, r.product_variation) })}
                       onClick={() => props.onRestock(r)}
                     >
                       {t('restock')}

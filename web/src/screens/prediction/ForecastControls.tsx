@@ -4,13 +4,13 @@ import type { components } from '../../api/schema';
 import { useApi } from '../../components/useApi';
 import { useT } from '../../i18n';
 import { prediction } from '../../i18n/messages/prediction';
+import { productLabel } from '../../lib/productLabel';
 
 type ProductView = components['schemas']['ProductView'];
 
 export const HORIZONS = [7, 14, 30, 60, 90] as const;
 
-const productLabel = (p: Pick<ProductView, 'sku' | 'name' | 'variation'>) =>
-  `${p.sku} · ${p.variation ? `${p.name} (${p.variation})` : p.name}`;
+const optionLabel = (p: Pick<ProductView, 'sku' | 'name' | 'variation'>) => `${p.sku} · ${productLabel(p.name, p.variation)}`;
 
 /**
  * Searchable product select: a search field (server-side search, debounced) and a
@@ -31,7 +31,7 @@ export function ProductPicker(props: { value: string | null; onChange: (sku: str
     [query],
   );
   const items = list.data?.items ?? [];
-  for (const p of items) known.current.set(p.sku, productLabel(p));
+  for (const p of items) known.current.set(p.sku, optionLabel(p));
   const selectedMissing = props.value !== null && !items.some((p) => p.sku === props.value);
 
   return (
@@ -57,7 +57,7 @@ export function ProductPicker(props: { value: string | null; onChange: (sku: str
           )}
           {items.map((p) => (
             <option key={p.sku} value={p.sku}>
-              {productLabel(p)}
+              {optionLabel(p)}
             </option>
           ))}
         </select>

@@ -19,6 +19,7 @@ import { HorizonPicker, ProductPicker } from './ForecastControls';
 import { RestockDialog } from './RestockDialog';
 import { accuracyWords, formatPercent, formatUnits, toSeries } from './series';
 import { TaskPanel, type ActiveTask } from './TaskPanel';
+import { productLabel } from '../../lib/productLabel';
 
 type Prediction = components['schemas']['Prediction'];
 type Recommendation = components['schemas']['Recommendation'];
@@ -155,7 +156,7 @@ export default function PredictionScreen() {
               <ForecastBody
                 data={pred.data}
                 days={days}
-                productName={pred.data.recommendations[0]?.product ?? pred.data.product_sku}
+                productName={pred.data.recommendations[0] ? productLabel(pred.data.recommendations[0].product, pred.data.recommendations[0].product_variation) : pred.data.product_sku}
                 onRestock={setRestock}
                 onTrain={() => void train('train_product')}
                 trainDisabled={starting || training}

@@ -6,6 +6,7 @@ import { useErrorMessage } from '../../components/ErrorState';
 import { useT } from '../../i18n';
 import { common } from '../../i18n/messages/common';
 import { prediction } from '../../i18n/messages/prediction';
+import { productLabel } from '../../lib/productLabel';
 
 type Recommendation = components['schemas']['Recommendation'];
 type ProductView = components['schemas']['ProductView'];
@@ -72,7 +73,7 @@ export function RestockDialog(props: { rec: Recommendation | null; onClose: () =
       {rec && (
         <article>
           <header class="dialog-header">
-            <h2 id="restock-h">{t('restockTitle', { name: rec.product })}</h2>
+            <h2 id="restock-h">{t('restockTitle', { name: productLabel(rec.product, rec.product_variation) })}</h2>
           </header>
           <form class="restock-form" onSubmit={(e) => void submit(e)}>
             <p class="muted">
