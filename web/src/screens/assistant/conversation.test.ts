@@ -207,6 +207,19 @@ describe('sourceView', () => {
     expect(v.withoutModel).toEqual(['BRD-001', 'BRD-002']);
   });
 
+  it('restock advice names the variation that tells products of one name apart', () => {
+    const v = sourceView({
+      tool: 'restock_recommendations',
+      arguments: {},
+      figures: {
+        horizon_days: 7,
+        items: [{ product: 'Croissant', product_variation: 'Almond', product_sku: 'CRS-003', current: 4, optimal: 9, gap: 5, urgency: 'high' }],
+        without_model: [],
+      } as unknown as Source['figures'],
+    });
+    expect(v.rows[0]?.label).toBe('Croissant (Almond) · CRS-003');
+  });
+
   it('a forecast without a model says its training was queued and shows no figures', () => {
     const v = sourceView({
       tool: 'forecast',

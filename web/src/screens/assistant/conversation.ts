@@ -3,6 +3,7 @@
 // tool's figures turned into the few rows the "Sources" list shows. No business
 // arithmetic: every figure shown is one the server sent.
 import type { components } from '../../api/schema';
+import { productLabel } from '../../lib/productLabel';
 
 export type ChatReply = components['schemas']['ChatReply'];
 export type ChatHistory = components['schemas']['ChatHistory'];
@@ -180,11 +181,10 @@ const num = (v: unknown): number | undefined => (typeof v === 'number' && Number
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const money = (v: unknown): string | number | undefined => (typeof v === 'string' && v !== '' ? v : num(v));
 
-function productLabel(o: Record<string, unknown>): string {
-  const name = text(o['name']) ?? text(o['product']) ?? '';
-  const variation = text(o['variation']);
+/** A product in a tool's figures (products carry `variation`, restock advice `product_variation`). */
+function itemLabel(o: Record<string, unknown>): string {
+  const base = productLabel(text(o['name']) ?? text(o['product']) ?? '', text(o['variation']) ?? text(o['product_variation']));
   const sku = text(o['sku']) ?? text(o['product_sku']);
-  const base = variation ? `${name} (${variation})` : name;
   return sku ? (base ? `${base} · ${sku}` : sku) : base;
 }
 
@@ -196,7 +196,7 @@ function itemRow(tool: string, o: Record<string, unknown>): SourceRow {
   switch (tool) {
     case 'restock_recommendations':
       return {
-        label: productLabel(o),
+        label: itemLabel(o),
         figures: figures([
           ['stock', num(o['current'])],
           ['optimal', num(o['optimal'])],
@@ -206,7 +206,7 @@ function itemRow(tool: string, o: Record<string, unknown>): SourceRow {
         note: note('urgency', o['urgency']),
       };
     case 'top_sellers':
-      return { label: productLabel(o), figures: figures([['units', num(o['units'])], ['revenue', money(o['revenue'])]]) };
+      return { label: itemLabel(o), figures: figures([['units', num(o['units'])], ['revenue', money(o['revenue'])]]) };
     case 'upcoming_events': {
       const from = text(o['date']);
       const to = text(o['end_date']);
@@ -215,7 +215,7 @@ function itemRow(tool: string, o: Record<string, unknown>): SourceRow {
     default:
       // low_stock, find_products and anything else listing products
       return {
-        label: productLabel(o),
+        label: itemLabel(o),
         figures: figures([['stock', num(o['stock'])], ['price', tool === 'find_products' ? money(o['price']) : undefined]]),
         note: note('stock', o['stock_status']),
       };
@@ -238,13 +238,13 @@ export function sourceView(source: Source, limit = 5): SourceView {
   if (Array.isArray(f['items'])) {
     rows = f['items'].filter(isObject).map((o) => itemRow(source.tool, o));
   } else if (source.tool === 'sales') {
-    const label = f['scope'] === 'product' ? productLabel(f) : f['scope'] === 'category' ? (text(f['category']) ?? '') : '';
+    const label = f['scope'] === 'product' ? itemLabel(f) : f['scope'] === 'category' ? (text(f['category']) ?? '') : '';
     rows = [{ label, figures: figures([['units', num(f['units'])], ['revenue', money(f['revenue'])], ['transactions', num(f['transactions'])]]) }];
   } else if (source.tool === 'forecast') {
     const rec = isObject(f['recommendation']) ? f['recommendation'] : {};
     rows = [
       {
-        label: productLabel(f),
+        label: itemLabel(f),
         figures: figures([
           ['forecastUnits', num(f['total_units'])],
           ['stock', num(rec['current'])],
